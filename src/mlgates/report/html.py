@@ -1,0 +1,48 @@
+"""The HTML report: one self-contained file (inline CSS, no network resources)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlgates.core import RunRecord
+
+HISTORY_ROWS = 30
+
+
+def render_html(record: RunRecord, history: Sequence[RunRecord] = ()) -> str:
+    """The report of ``record``, with the most recent runs of ``history`` for context."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("mlgates", "report/templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["number"] = _number
+    template = environment.get_template("report.html.j2")
+    earlier = [r for r in history if r.run_id != record.run_id][-HISTORY_ROWS:]
+    return template.render(record=record, history=list(reversed(earlier)))
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+def write_html(path: Path, record: RunRecord, history: Sequence[RunRecord] = ()) -> Path:
+    """Write the report atomically to ``path`` and return it."""
+    html = render_html(record, history)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(html)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

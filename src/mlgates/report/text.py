@@ -1,0 +1,39 @@
+"""The compact terminal table printed by ``mlgates run``."""
+
+from __future__ import annotations
+
+import shutil
+
+from mlgates.core import RunRecord, Status
+
+_MARKS = {
+    Status.PASS: "PASS",
+    Status.WARN: "WARN",
+    Status.FAIL: "FAIL",
+    Status.INCONCLUSIVE: "INCONCL",
+    Status.ERROR: "ERROR",
+    Status.SKIPPED: "SKIP",
+}
+
+
+def render_table(record: RunRecord, *, width: int | None = None, verbose: bool = False) -> str:
+    """One line per check (passing checks folded unless ``verbose``) and the verdict."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    lines = []
+    checks = record.checks
+    id_width = min(max((len(c.id) for c in checks), default=10), 48)
+    for check in checks:
+        if not verbose and check.status in (Status.PASS, Status.SKIPPED):
+            continue
+        mark = _MARKS[check.status] + ("" if check.blocking or check.status is Status.PASS else "*")
+        line = f"{mark:<8} {check.id:<{id_width}}  {check.message}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    counts = {status: 0 for status in Status}
+    for check in checks:
+        counts[check.status] += 1
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    verdict = "BLOCKED" if record.blocked else "PASSED"
+    lines.append(f"{verdict}: {summary} ({len(checks)} checks)")
+    if any(not c.blocking and c.status not in (Status.PASS, Status.SKIPPED) for c in checks):
+        lines.append("* does not block (severity warn or on_inconclusive = \"warn\")")
+    return "\n".join(lines)

@@ -1,0 +1,254 @@
+"""The threshold grammar shared by the config file, the command line and tests.
+
+::
+
+    threshold := metric ["[" selector "]"] op bound ["@" number "%"]
+    op        := ">=" | "<=" | ">" | "<" | "==" | "!="
+    bound     := number ["%"] | anchor [("+" | "-") number ["%"]]
+    anchor    := "baseline" | "previous" | "best" | "reference"
+
+``accuracy >= 0.85`` is a value bound, ``f1 >= baseline - 2%`` a relative
+change against the baseline, ``roc_auc >= baseline - 0.01 @95%`` is decided on
+the one-sided 95% confidence bound of the measured value.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from mlgates.core import MlgatesError
+
+
+class Anchor(str, enum.Enum):
+    """What a relative bound is measured against."""
+
+    BASELINE = "baseline"
+    PREVIOUS = "previous"
+    BEST = "best"
+    REFERENCE = "reference"
+
+    @property
+    def from_history(self) -> bool:
+        """Whether the anchor's value comes from earlier runs."""
+        return self in (Anchor.PREVIOUS, Anchor.BEST)
+
+
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+class ThresholdError(MlgatesError):
+    """A threshold string does not parse; the message points at the character."""
+
+    def __init__(self, text: str, position: int, problem: str) -> None:
+        self.text = text
+        self.position = position
+        self.problem = problem
+        pointer = " " * position + "^"
+        super().__init__(f"{problem} at column {position + 1}:\n    {text}\n    {pointer}")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A parsed threshold: ``metric[selector] op bound``.
+
+    ``value`` is the bound itself when there is no anchor, otherwise the offset
+    added to the anchor's value; ``relative`` offsets are fractions of the
+    anchor's magnitude (``baseline - 2%`` is ``b - 0.02 * |b|``).
+    """
+
+    metric: str
+    op: str
+    value: float
+    anchor: Anchor | None = None
+    relative: bool = False
+    selector: str | None = None
+    confidence: float | None = None
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether larger measured values move away from failing."""
+        return self.op in (">=", ">")
+
+    def bound(self, anchor_value: float | None = None) -> float:
+        """The number the measured value is compared with.
+
+        Raises ``ValueError`` when the threshold has an anchor and no value for
+        it is given.
+        """
+        if self.anchor is None:
+            return self.value
+        if anchor_value is None:
+            raise ValueError(f"{self} needs a value for {self.anchor.value!r}")
+        if self.relative:
+            return anchor_value + self.value * abs(anchor_value)
+        return anchor_value + self.value
+
+    def holds(self, measured: float, bound: float) -> bool:
+        """Whether ``measured op bound``; NaN never holds."""
+        if math.isnan(measured) or math.isnan(bound):
+            return False
+        return _OPERATORS[self.op](measured, bound)
+
+    def for_selector(self, selector: str | None) -> Threshold:
+        """The same threshold applied to one column, slice or group."""
+        return replace(self, selector=selector)
+
+    def __str__(self) -> str:
+        left = f"{self.metric}[{self.selector}]" if self.selector else self.metric
+        if self.anchor is None:
+            right = _format_number(self.value * 100) + "%" if self.relative else _format_number(
+                self.value
+            )
+        else:
+            right = self.anchor.value
+            if self.value:
+                sign = "-" if self.value < 0 else "+"
+                amount = abs(self.value)
+                text = _format_number(amount * 100) + "%" if self.relative else _format_number(
+                    amount
+                )
+                right = f"{right} {sign} {text}"
+        suffix = f" @{_format_number(self.confidence * 100)}%" if self.confidence else ""
+        return f"{left} {self.op} {right}{suffix}"
+
+
+def _format_number(value: float) -> str:
+    return f"{value:.10g}"
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def at_end(self) -> bool:
+        self.skip_space()
+        return self.pos >= len(self.text)
+
+    def error(self, problem: str, position: int | None = None) -> ThresholdError:
+        return ThresholdError(self.text, self.pos if position is None else position, problem)
+
+    def match(self, pattern: re.Pattern[str]) -> str | None:
+        self.skip_space()
+        found = pattern.match(self.text, self.pos)
+        if not found:
+            return None
+        self.pos = found.end()
+        return found.group()
+
+    def literal(self, token: str) -> bool:
+        self.skip_space()
+        if self.text.startswith(token, self.pos):
+            self.pos += len(token)
+            return True
+        return False
+
+    def number(self, what: str) -> tuple[float, bool]:
+        """A number and whether it carried a percent sign."""
+        start = self.pos
+        found = self.match(_NUMBER)
+        if found is None:
+            raise self.error(f"expected {what}")
+        value = float(found)
+        if self.text.startswith("%", self.pos):
+            self.pos += 1
+            return value / 100.0, True
+        if not math.isfinite(value):
+            raise self.error("expected a finite number", start)
+        return value, False
+
+
+def parse_threshold(text: str) -> Threshold:
+    """Parse one threshold string; raises :class:`ThresholdError` pointing at the fault."""
+    if not isinstance(text, str):
+        raise ThresholdError(repr(text), 0, "a threshold must be a string")
+    scan = _Scanner(text)
+    if scan.at_end():
+        raise scan.error("empty threshold: expected e.g. 'accuracy >= 0.85'")
+    metric = scan.match(_NAME)
+    if metric is None:
+        raise scan.error("expected a metric name (letters, digits, underscores)")
+    selector = None
+    if scan.literal("["):
+        close = text.find("]", scan.pos)
+        if close < 0:
+            raise scan.error("missing ']' after the column, slice or group name")
+        selector = text[scan.pos : close].strip()
+        if not selector:
+            raise scan.error("empty name between '[' and ']'")
+        scan.pos = close + 1
+    scan.skip_space()
+    op_position = scan.pos
+    op = next((candidate for candidate in _OPERATORS if scan.literal(candidate)), None)
+    if op is None:
+        raise scan.error("expected a comparison operator (>=, <=, >, <, ==, !=)", op_position)
+
+    anchor_text = scan.match(_NAME)
+    anchor: Anchor | None = None
+    relative = False
+    if anchor_text is not None:
+        try:
+            anchor = Anchor(anchor_text.lower())
+        except ValueError:
+            choices = ", ".join(a.value for a in Anchor)
+            raise scan.error(
+                f"unknown bound {anchor_text!r}: expected a number or one of {choices}",
+                scan.pos - len(anchor_text),
+            ) from None
+        value = 0.0
+        scan.skip_space()
+        if scan.pos < len(text) and text[scan.pos] in "+-":
+            sign = -1.0 if text[scan.pos] == "-" else 1.0
+            scan.pos += 1
+            scan.skip_space()
+            if text.startswith(("+", "-"), scan.pos):
+                raise scan.error("expected a number after the sign")
+            amount, relative = scan.number("a number after the sign")
+            value = sign * amount
+    else:
+        value, relative = scan.number("a number or one of baseline, previous, best, reference")
+        # A percentage as a plain bound is just a fraction: "missing_share <= 5%".
+        relative = False
+
+    confidence = None
+    scan.skip_space()
+    if scan.literal("@"):
+        level_position = scan.pos
+        level, percent = scan.number("a confidence level such as 95%")
+        if not percent:
+            raise scan.error("write the confidence level as a percentage, e.g. @95%", level_position)
+        if not 0.5 <= level < 1.0:
+            raise scan.error("the confidence level must be from 50% up to (not including) 100%",
+                             level_position)
+        confidence = level
+    if not scan.at_end():
+        raise scan.error(f"unexpected {text[scan.pos:]!r}")
+    return Threshold(
+        metric=metric,
+        op=op,
+        value=value,
+        anchor=anchor,
+        relative=relative,
+        selector=selector,
+        confidence=confidence,
+    )
