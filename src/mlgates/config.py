@@ -468,7 +468,7 @@ def load_config(path: Path | str | None = None, *, profile: str | None = None) -
             reader = top.sub(name, table)
             stages[name] = stage.parse_config(reader)
             reader.finish()
-    top.finish()
+    top.finish(allow=STAGES)
     if not stages:
         names = ", ".join(f"[{prefix}{name}]" for name in STAGES)
         raise ConfigError(f"configures no stage; add at least one of {names}", file=display)

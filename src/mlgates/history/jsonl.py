@@ -38,7 +38,7 @@ class JsonLinesHistory:
         line = json.dumps(record.to_dict(), separators=(",", ":"), allow_nan=False) + "\n"
         data = line.encode("utf-8")
         with self._lock():
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 if self._ends_torn(descriptor):
                     data = b"\n" + data  # keep a torn fragment on a line of its own

@@ -1,0 +1,136 @@
+"""Verdict semantics: thresholds, anchors, history bounds, severities and policies."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_history import make_record
+
+from mlgates.config import Config
+from mlgates.core import (
+    FirstRunPolicy,
+    GateResult,
+    InconclusivePolicy,
+    RunRecord,
+    Severity,
+    Status,
+    is_blocking,
+)
+from mlgates.runner import history_value, judge
+from mlgates.stages import Measurement, PlannedCheck
+from mlgates.thresholds import Anchor, parse_threshold
+
+CONFIG = Config(path=Path("mlgates.toml"), root=Path("."), stages={})
+
+
+def planned(text: str, severity: Severity = Severity.BLOCK) -> PlannedCheck:
+    threshold = parse_threshold(text)
+    return PlannedCheck("data", threshold.metric, threshold.selector, threshold, severity)
+
+
+def test_status_order_and_worst():
+    assert Status.worst([Status.PASS, Status.WARN, Status.SKIPPED]) is Status.WARN
+    assert Status.worst([Status.INCONCLUSIVE, Status.FAIL]) is Status.FAIL
+    assert Status.worst([Status.FAIL, Status.ERROR]) is Status.ERROR
+    assert Status.worst([]) is Status.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("status", "severity", "policy", "blocks"),
+    [
+        (Status.FAIL, Severity.BLOCK, InconclusivePolicy.FAIL, True),
+        (Status.FAIL, Severity.WARN, InconclusivePolicy.FAIL, False),
+        (Status.INCONCLUSIVE, Severity.BLOCK, InconclusivePolicy.FAIL, True),
+        (Status.INCONCLUSIVE, Severity.BLOCK, InconclusivePolicy.WARN, False),
+        (Status.ERROR, Severity.WARN, InconclusivePolicy.WARN, True),
+        (Status.PASS, Severity.BLOCK, InconclusivePolicy.FAIL, False),
+        (Status.SKIPPED, Severity.BLOCK, InconclusivePolicy.FAIL, False),
+    ],
+)
+def test_blocking_rules(status, severity, policy, blocks):
+    assert is_blocking(status, severity, policy) is blocks
+
+
+def test_value_bound_pass_and_fail_message_names_metric():
+    ok = judge(planned("row_count >= 100"), Measurement(value=150.0), config=CONFIG)
+    assert ok.status is Status.PASS and not ok.blocking
+    bad = judge(planned("missing_share[age] <= 0.05"), Measurement(value=0.2, message="x"),
+                config=CONFIG)
+    assert bad.status is Status.FAIL and bad.blocking
+    assert "missing_share[age] = 0.2 fails <= 0.05" in bad.message
+    assert bad.bound == 0.05 and bad.value == 0.2
+
+
+def test_warn_severity_turns_fail_into_warn():
+    result = judge(planned("row_count >= 100", Severity.WARN), Measurement(value=5.0),
+                   config=CONFIG)
+    assert result.status is Status.WARN and not result.blocking
+
+
+def test_reference_anchor_uses_the_stage_value():
+    result = judge(planned("missing_share <= reference + 0.05"),
+                   Measurement(value=0.12, anchor_value=0.1), config=CONFIG)
+    assert result.status is Status.PASS
+    assert result.bound == pytest.approx(0.15)
+    assert "(reference 0.1)" in result.message
+
+
+def test_missing_anchor_is_inconclusive_or_visibly_skipped():
+    check = planned("f1 >= previous - 2%")
+    closed = judge(check, Measurement(value=0.8), config=CONFIG)
+    assert closed.status is Status.INCONCLUSIVE and closed.blocking
+    assert "first_run" in closed.message
+    warned = judge(check, Measurement(value=0.8),
+                   config=replace(CONFIG, on_inconclusive=InconclusivePolicy.WARN))
+    assert warned.status is Status.INCONCLUSIVE and not warned.blocking
+    skipped = judge(check, Measurement(value=0.8),
+                    config=replace(CONFIG, first_run=FirstRunPolicy.PASS))
+    assert skipped.status is Status.SKIPPED and "no earlier passing run" in skipped.message
+
+
+def _history(values: list[tuple[float, Status]]) -> list[RunRecord]:
+    return [make_record(f"r{i}", value, status) for i, (value, status) in enumerate(values)]
+
+
+def test_previous_and_best_come_from_passing_runs_only():
+    history = _history([(0.9, Status.PASS), (0.95, Status.PASS), (0.99, Status.FAIL),
+                        (0.93, Status.PASS)])
+    higher = parse_threshold("drift[age] >= previous")
+    lower = parse_threshold("drift[age] <= best")
+    assert history_value(history, "data::drift[age]", Anchor.PREVIOUS, higher) == 0.93
+    assert history_value(history, "data::drift[age]", Anchor.BEST, higher) == 0.95
+    assert history_value(history, "data::drift[age]", Anchor.BEST, lower) == 0.9
+    # a series of small allowed drops cannot add up against "best"
+    result = judge(planned("drift[age] >= best - 2%"), Measurement(value=0.925),
+                   config=CONFIG, history=history)
+    assert result.status is Status.FAIL and result.bound == pytest.approx(0.931)
+
+
+def test_confidence_bound_decides_and_straddling_is_inconclusive():
+    check = planned("roc_auc >= 0.8 @95%")
+    sure = judge(check, Measurement(value=0.86, interval=(0.82, 0.9)), config=CONFIG)
+    assert sure.status is Status.PASS
+    straddles = judge(check, Measurement(value=0.82, interval=(0.78, 0.86)), config=CONFIG)
+    assert straddles.status is Status.INCONCLUSIVE and "straddles" in straddles.message
+    below = judge(check, Measurement(value=0.75, interval=(0.7, 0.79)), config=CONFIG)
+    assert below.status is Status.FAIL
+
+
+def test_stage_decided_status_and_unmeasured_values():
+    decided = judge(planned("drift[age] <= 0.1"),
+                    Measurement(status=Status.INCONCLUSIVE, message="only 3 rows"), config=CONFIG)
+    assert decided.status is Status.INCONCLUSIVE and decided.message == "only 3 rows"
+    nan = judge(planned("row_count >= 1"), Measurement(value=float("nan")), config=CONFIG)
+    assert nan.status is Status.ERROR and nan.blocking
+
+
+def test_gate_and_run_verdicts_are_the_worst():
+    record = make_record("a")
+    failing = replace(record.gates[0].checks[0], status=Status.FAIL, blocking=True)
+    gate = GateResult("data", (record.gates[0].checks[0], failing))
+    assert gate.status is Status.FAIL and gate.blocked
+    run = replace(record, gates=(gate,))
+    assert run.blocked and not run.passed and run.status is Status.FAIL
+    assert RunRecord.from_dict(run.to_dict()).to_dict() == run.to_dict()
