@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 -p no:randomly
+	$(BIN)/pytest -n 2
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py

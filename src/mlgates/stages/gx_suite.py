@@ -38,9 +38,7 @@ __all__ = [
     "suite_document",
 ]
 
-_MISSING_EXTRA_MESSAGE = (
-    "Great Expectations suites need the gx extra: pip install 'mlgates[gx]'"
-)
+_MISSING_EXTRA_MESSAGE = "Great Expectations suites need the gx extra: pip install 'mlgates[gx]'"
 # Read by GX 1.x releases that still ship analytics when the package is first
 # imported; the Data Context config below disables them again for each context.
 _ANALYTICS_ENV_VAR = "GX_ANALYTICS_ENABLED"
@@ -170,7 +168,7 @@ def _structure_problems(document: object) -> list[str]:
         problems.append('"name" must be a string')
     if "expectations" not in document:
         hint = (
-            ' (this looks like a GX 0.x suite; re-save it with GX 1.x)'
+            " (this looks like a GX 0.x suite; re-save it with GX 1.x)"
             if "expectation_suite_name" in document
             else ""
         )
@@ -553,9 +551,7 @@ def _describe(result: Mapping[str, Any]) -> str:
         if isinstance(percent, (int, float)) and not math.isnan(percent):
             text += f" ({_format_percent(float(percent))})"
         examples = [
-            value
-            for value in result.get("partial_unexpected_list") or []
-            if not _is_missing(value)
+            value for value in result.get("partial_unexpected_list") or [] if not _is_missing(value)
         ][:_EXAMPLES]
         if count and examples:
             text += ", e.g. [" + ", ".join(_format_value(value) for value in examples) + "]"

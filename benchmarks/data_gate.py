@@ -1,0 +1,215 @@
+"""Benchmark of the data gate on generated data, run by hand: ``python benchmarks/data_gate.py``.
+
+The data: 20 columns (12 numeric, 5 categorical, 2 numeric with nulls, 1 label)
+at 1M and 5M rows, written to Parquet in a temporary directory. Each scenario runs
+in its own process (so peak memory is its own) after the data is loaded, and is
+repeated; the figures are medians. In the same run, and on the same schema
+checks, it times pandera alone and Great Expectations, so ratios are measured
+against references on the same machine at the same moment.
+
+Scenarios
+---------
+gate-cold    the whole data gate (columns, schema, missing values, drift of every
+             column, drift share, row count) with the reference profiled in the run
+gate-warm    the same with the reference profile already cached (the usual CI run)
+pandera      pandera's lazy validation of the same schema, alone
+gx           Great Expectations 1.x running the same schema checks as expectations
+drift        profiling the current data against the reference and deciding drift
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SCENARIOS = ("gate-cold", "gate-warm", "pandera", "gx", "drift")
+
+
+def generate(rows: int, seed: int) -> pd.DataFrame:
+    """20 columns: 12 numeric, 5 categorical, 2 numeric with nulls, 1 label."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {}
+    for index in range(12):
+        if index % 3 == 0:
+            data[f"num_{index}"] = rng.lognormal(mean=3.0, sigma=0.6, size=rows)
+        elif index % 3 == 1:
+            data[f"num_{index}"] = rng.normal(loc=index, scale=2.0, size=rows)
+        else:
+            data[f"num_{index}"] = rng.gamma(shape=2.0, scale=3.0, size=rows)
+    for index, width in enumerate((3, 5, 8, 12, 20)):
+        labels = np.array([f"level_{index}_{k}" for k in range(width)], dtype=object)
+        weights = rng.dirichlet(np.ones(width) * 3)
+        data[f"cat_{index}"] = pd.Series(labels[rng.choice(width, size=rows, p=weights)],
+                                         dtype="str")
+    for index in range(2):
+        values = rng.normal(size=rows)
+        values[rng.random(rows) < 0.03] = np.nan
+        data[f"nullable_{index}"] = values
+    data["label"] = (rng.random(rows) < 0.2).astype("int64")
+    return pd.DataFrame(data)
+
+
+CONFIG = """
+[mlgates]
+history = "history.jsonl"
+report = ""
+
+[data]
+reference = "reference.parquet"
+current = "current.parquet"
+schema = "schema.yaml"
+checks = ["missing_share <= reference + 0.05", "drift_share <= 0.25", "row_count >= 1000"]
+"""
+
+
+def prepare(directory: Path, rows: int) -> None:
+    """Write reference, current, schema, config and GX suite for ``rows`` rows."""
+    from mlgates.stages.gx_suite import suite_document
+    from mlgates.stages.schema import infer_schema, write_schema
+
+    reference = generate(rows, seed=1)
+    generate(rows, seed=2).to_parquet(directory / "current.parquet")
+    reference.to_parquet(directory / "reference.parquet")
+    schema = infer_schema(reference)
+    write_schema(schema, directory / "schema.yaml")
+    (directory / "mlgates.toml").write_text(CONFIG)
+    suite = suite_document("benchmark", schema_as_expectations(schema))
+    (directory / "suite.json").write_text(json.dumps(suite))
+
+
+def schema_as_expectations(schema: Any) -> list[tuple[str, dict[str, object]]]:
+    """The pandera schema's checks as the equivalent GX expectations."""
+    expectations: list[tuple[str, dict[str, object]]] = []
+    for name, column in schema.columns.items():
+        expectations.append(("expect_column_to_exist", {"column": name}))
+        if not column.nullable:
+            expectations.append(("expect_column_values_to_not_be_null", {"column": name}))
+        for check in column.checks:
+            stats = check.statistics
+            if check.name == "in_range":
+                expectations.append(("expect_column_values_to_be_between", {
+                    "column": name, "min_value": stats["min_value"],
+                    "max_value": stats["max_value"]}))
+            elif check.name == "isin":
+                expectations.append(("expect_column_values_to_be_in_set", {
+                    "column": name, "value_set": list(stats["allowed_values"])}))
+    return expectations
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(directory: Path, scenario: str) -> dict[str, float]:
+    """Run one scenario once, in this process, after loading the data."""
+    from mlgates.config import load_config
+    from mlgates.context import Context
+
+    config = load_config(directory / "mlgates.toml")
+    data = config.stages["data"]
+    cache = directory / "cache"
+    context = Context(directory, cache_dir=cache if scenario == "gate-warm" else None)
+    started = time.perf_counter()
+    current = context.frame(data.current)
+    context.frame(data.reference)
+    load_s = time.perf_counter() - started
+    if scenario == "gate-warm":  # fill the cache in an earlier "run", as CI would have
+        from mlgates.stages import STAGES
+
+        warm = Context(directory, cache_dir=cache)
+        STAGES["data"].measure(data, STAGES["data"].plan(data, warm), warm)
+    loaded_rss = peak_rss_mb()
+    started = time.perf_counter()
+    if scenario in ("gate-cold", "gate-warm"):
+        from mlgates.runner import plan_gates, run_stage
+
+        plan = plan_gates(config, context)["data"]
+        gate = run_stage(config, context, "data", plan)
+        bad = [c.id for c in gate.checks if c.blocking]
+        if bad:
+            raise SystemExit(f"clean benchmark data blocked: {bad}")
+    elif scenario == "pandera":
+        from mlgates.stages.schema import read_schema
+
+        read_schema(data.schema).validate(current, lazy=True)
+    elif scenario == "gx":
+        from mlgates.stages.gx_suite import load_suite, run_suite
+
+        outcomes = run_suite(current, load_suite(directory / "suite.json"))
+        assert all(o.success for o in outcomes), [o for o in outcomes if not o.success]
+    elif scenario == "drift":
+        from mlgates.stats.drift import assess_drift
+        from mlgates.stats.profile import profile_dataset, profile_dataset_against
+
+        reference = profile_dataset(context.frame(data.reference))
+        started = time.perf_counter()
+        profile = profile_dataset_against(reference, current)
+        for column, ref in reference.columns.items():
+            assess_drift(ref, profile.columns[column], alpha=0.01 / len(reference.columns))
+    elapsed = time.perf_counter() - started
+    return {"seconds": elapsed, "load_s": load_s, "peak_rss_mb": peak_rss_mb(),
+            "after_load_rss_mb": loaded_rss}
+
+
+def run_child(directory: Path, scenario: str) -> dict[str, float]:
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", scenario, "--directory", str(directory)],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"{scenario} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
+    parser.add_argument("--child", choices=SCENARIOS, help=argparse.SUPPRESS)
+    parser.add_argument("--directory", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.directory, args.child)))
+        return
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; medians of {args.repeat}")
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as name:
+            directory = Path(name)
+            started = time.perf_counter()
+            prepare(directory, rows)
+            print(f"\n{rows:,} rows x 20 columns (generated in {time.perf_counter() - started:.1f} s)")
+            print(f"{'scenario':<10} {'median s':>9} {'min s':>7} {'peak RSS MiB':>13} "
+                  f"{'after load':>11} {'load s':>7}")
+            medians = {}
+            for scenario in args.scenarios:
+                runs = [run_child(directory, scenario) for _ in range(args.repeat)]
+                seconds = [r["seconds"] for r in runs]
+                medians[scenario] = statistics.median(seconds)
+                print(f"{scenario:<10} {medians[scenario]:>9.3f} {min(seconds):>7.3f} "
+                      f"{max(r['peak_rss_mb'] for r in runs):>13.0f} "
+                      f"{statistics.median(r['after_load_rss_mb'] for r in runs):>11.0f} "
+                      f"{statistics.median(r['load_s'] for r in runs):>7.2f}")
+            for gate in ("gate-cold", "gate-warm"):
+                if gate in medians and "gx" in medians:
+                    print(f"gx / {gate}: {medians['gx'] / medians[gate]:.1f}x")
+                if gate in medians and "pandera" in medians:
+                    print(f"{gate} / pandera: {medians[gate] / medians['pandera']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Column summaries and the statistics computed from them."""
