@@ -24,9 +24,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zipfile import ZIP_DEFLATED
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -74,10 +79,11 @@ CHANNELS = ("online", "branch", "broker")
 CHANNEL_SHARES = (0.55, 0.30, 0.15)
 CHANNEL_RISK = {"online": 0.0, "branch": -0.10, "broker": 0.15}
 TERMS = (12, 24, 36, 60)
-INTEREST_BASE = 6.0
+GRADE_CUTS = (0.4, 0.9, 1.4, 1.9, 2.5, 3.2)
+GRADE_RATES = (5.9, 7.9, 10.4, 13.5, 16.9, 20.9, 25.9)
 
 # Fixed once for the process (not refitted per batch): about 20% of applicants default.
-DEFAULT_INTERCEPT = -1.60
+DEFAULT_INTERCEPT = -2.35
 
 NUMERIC_FEATURES = (
     "age",
@@ -109,7 +115,9 @@ DRIFT_UNSEEN_EMPLOYMENT = "gig_worker"  # a category the reference never had
 DRIFT_UNSEEN_SHARE = 0.03
 
 
-def _pick(rng: np.random.Generator, labels: tuple[str, ...], shares: tuple[float, ...], n: int):
+def _pick(
+    rng: np.random.Generator, labels: tuple[str, ...], shares: tuple[float, ...], n: int
+) -> np.ndarray:
     return np.asarray(labels, dtype=object)[rng.choice(len(labels), size=n, p=shares)]
 
 
@@ -128,7 +136,7 @@ def generate(
     rng = np.random.default_rng(seed)
 
     sex = _pick(rng, ("female", "male"), (0.48, 0.52), n)
-    age = np.clip(np.round(rng.gamma(9.0, 4.6, n) + 8), 18, 80).astype(np.int64)
+    age = np.clip(np.round(rng.gamma(7.0, 4.5, n) + 12), 18, 80).astype(np.int64)
     region = _pick(rng, REGIONS, region_shares, n)
     employment = _pick(rng, EMPLOYMENT, EMPLOYMENT_SHARES, n)
 
@@ -162,7 +170,7 @@ def generate(
 
     dependents = np.clip(rng.poisson(np.where((age > 28) & (age < 60), 1.3, 0.4)), 0, 6)
     dependents = dependents.astype(np.int64)
-    savings = np.round(np.exp(np.log(income) - 1.0 + rng.normal(0.0, 1.1, n)), -1)
+    savings = np.round(np.exp(np.log(income) - 1.0 + rng.normal(0.0, 0.9, n)), -1)
     savings[rng.random(n) < 0.18 + 0.12 * (employment != "salaried")] = 0.0
     channel = _pick(rng, CHANNELS, CHANNEL_SHARES, n)
 
@@ -187,13 +195,19 @@ def generate(
     # A latent creditworthiness drives the bureau record, the price and the outcome.
     hidden = rng.normal(0.0, 1.0, n)
     late_payments = np.clip(rng.poisson(np.exp(-1.3 + 0.55 * hidden)), 0, 12).astype(np.int64)
+    # Lenders know the effects are not linear: maxed-out revolving credit and a
+    # first late payment weigh most, and risk is higher at both ends of the age range.
     risk = (
-        0.55 * hidden
+        0.45 * hidden
         - 0.55 * (np.log(income) - 10.6)
-        + 1.6 * (debt_ratio - 0.37)
-        + 1.1 * (utilisation - 0.4)
-        + 0.22 * late_payments
-        - 0.012 * (age - 42)
+        + 1.2 * (debt_ratio - 0.37)
+        + 2.2 * np.maximum(debt_ratio - 0.45, 0.0) * (employment != "salaried")
+        + 0.4 * (utilisation - 0.4)
+        + 1.4 * (utilisation > 0.8)
+        + 0.7 * np.minimum(late_payments, 1)
+        + 0.1 * late_payments
+        + 0.35 * ((age - 45) / 15) ** 2
+        - 0.4 * (age > 60) * (home == "own")
         + 0.06 * dependents
         - 0.08 * np.log1p(savings / 1_000)
         + _lookup(CHANNEL_RISK, channel)
@@ -204,9 +218,17 @@ def generate(
         + _lookup(HOME_RISK, home)
         + _lookup(PURPOSE_RISK, purpose)
     )
+    # The lender prices on its own linear scorecard, in grades A-G, not on the true risk.
+    scorecard = (
+        0.8 * late_payments
+        - 1.0 * (np.log(income) - 10.6)
+        + 2.0 * debt_ratio
+        + 1.0 * utilisation
+        + rng.normal(0.0, 0.6, n)
+    )
+    grade = np.digitize(scorecard, GRADE_CUTS)
     interest_rate = np.round(
-        np.clip(INTEREST_BASE + 2.2 * risk + 0.03 * loan_term + rng.normal(0.0, 1.1, n), 3.5, 29.9),
-        2,
+        np.asarray(GRADE_RATES)[grade] + 0.03 * loan_term + rng.normal(0.0, 0.4, n), 2
     )
     p_default = 1 / (1 + np.exp(-(DEFAULT_INTERCEPT + 1.25 * risk)))
     default = (rng.random(n) < p_default).astype(np.int64)
@@ -268,7 +290,7 @@ def drifted_region_shares() -> tuple[float, ...]:
     rest = 1 - REGION_SHARES[REGIONS.index(DRIFT_REGION)]
     return tuple(
         target if region == DRIFT_REGION else share * (1 - target) / rest
-        for region, share in zip(REGIONS, REGION_SHARES)
+        for region, share in zip(REGIONS, REGION_SHARES, strict=True)
     )
 
 
@@ -278,7 +300,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     frame.to_parquet(path, engine="pyarrow", index=False, compression="zstd")
 
 
-def build_models(reference: pd.DataFrame) -> dict[str, object]:
+def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
     """The candidate and baseline pipelines, fitted on the reference data."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -373,8 +395,10 @@ def main() -> None:
     for path, frame in outputs.items():
         write_parquet(frame, path)
         rate = frame[LABEL].mean()
-        print(f"{path.relative_to(HERE)}: {len(frame):,} rows, default rate {rate:.1%}, "
-              f"sha256 {sha256(path)[:12]}")
+        print(
+            f"{path.relative_to(HERE)}: {len(frame):,} rows, default rate {rate:.1%}, "
+            f"sha256 {sha256(path)[:12]}"
+        )
 
     if args.no_models:
         return
@@ -387,8 +411,8 @@ def main() -> None:
     )
     for name, model in build_models(reference).items():
         path = MODELS / f"{name}.skops"
-        sio.dump(model, path)
-        auc = roc_auc_score(current[LABEL], model.predict_proba(holdout)[:, 1])  # type: ignore[attr-defined]
+        sio.dump(model, path, compression=ZIP_DEFLATED, compresslevel=9)
+        auc = roc_auc_score(current[LABEL], model.predict_proba(holdout)[:, 1])
         print(f"{path.relative_to(HERE)}: ROC AUC on data/current.parquet {auc:.3f}")
 
 

@@ -77,12 +77,13 @@ def _bound(value: float, *, down: bool, integer: bool, span: float) -> float | i
     return float(round(rounded, digits))
 
 
-def infer_schema(frame: pd.DataFrame, *, margin: float = 0.1, max_categories: int = 20) -> Any:
+def infer_schema(frame: pd.DataFrame, *, margin: float = 0.25, max_categories: int = 20) -> Any:
     """A pandera ``DataFrameSchema`` proposed from ``frame``.
 
     Every column gets its dtype and nullability; numeric columns a range widened
     by ``margin`` of the observed span on both sides; low-cardinality strings,
-    booleans and categories their observed set of values. Columns are required;
+    booleans and categories their observed set of values. A column without
+    negative values keeps a lower bound of at least zero. Columns are required;
     extra columns are allowed (and reported).
     """
     import pandas as pd
@@ -105,8 +106,9 @@ def infer_schema(frame: pd.DataFrame, *, margin: float = 0.1, max_categories: in
                 pad = margin * span if span > 0 else margin * max(abs(low), 1.0)
                 integer = pd.api.types.is_integer_dtype(dtype)
                 width = high - low + 2 * pad
+                lower = max(low - pad, 0.0) if low >= 0 else low - pad
                 checks.append(pa.Check.in_range(
-                    _bound(low - pad, down=True, integer=integer, span=width),
+                    _bound(lower, down=True, integer=integer, span=width),
                     _bound(high + pad, down=False, integer=integer, span=width),
                 ))
         elif pd.api.types.is_datetime64_any_dtype(dtype):
