@@ -308,4 +308,4 @@ class CheckItem(pytest.Item):
 
 
 def _short(value: float | None) -> str | None:
-    return None if value is None else f"{value:.4g}"
+    return None if value is None else f"{value:.6g}"

@@ -136,7 +136,7 @@ def history_value(
 
 
 def _format(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
+    return "n/a" if value is None else f"{value:.6g}"
 
 
 def judge(

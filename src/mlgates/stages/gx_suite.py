@@ -529,13 +529,26 @@ def _result_error(info: object) -> str | None:
     messages: list[str] = []
     for item in infos:
         if item.get("raised_exception"):
-            message = str(item.get("exception_message") or "exception raised")
+            message = str(item.get("exception_message") or "exception raised").strip()
+            message = message.removeprefix("Error: ")
             if message not in messages:
                 messages.append(message)
     return "; ".join(messages) if messages else None
 
 
 def _exception_text(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic validation of the expectation's kwargs
+        try:
+            details = [
+                f"{'.'.join(str(part) for part in error['loc'] if part != '__root__')}: "
+                f"{error['msg']}".removeprefix(": ")
+                for error in errors()
+            ]
+        except Exception:
+            details = []
+        if details:
+            return "invalid kwargs: " + "; ".join(details)
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -593,10 +606,16 @@ def _shorten(text: str) -> str:
 
 def _jsonable(value: object) -> object:
     """Convert ``value`` to plain JSON types (numpy scalars, tuples, dates...)."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or type(value) in (bool, int, float, str):
         return value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
     if isinstance(value, float):
-        return value
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, Mapping):
         return {str(key): _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,30 +1,72 @@
-"""Schema inference and validation with pandera.
+"""Schema gate: infer a pandera schema from reference data and validate new frames.
 
-:func:`infer_schema` proposes a schema from reference data (``mlgates init``
-writes it as YAML for the user to edit); :func:`validate_frame` validates lazily
-so that every failing column and check is reported with a count and examples.
+The schema records, per column, the dtype, whether nulls are allowed, a value
+range for numeric columns (widened by a margin) and the allowed values of
+low-cardinality columns. It is stored as pandera YAML so it can be reviewed
+and edited by hand.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import re
+import tempfile
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
-if TYPE_CHECKING:
-    import pandas as pd
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+from pandera.config import config_context
+from pandera.errors import SchemaError, SchemaErrors
+
+__all__ = [
+    "FRAME",
+    "ColumnFailure",
+    "SchemaFileError",
+    "SchemaReport",
+    "infer_schema",
+    "read_schema",
+    "validate_frame",
+    "write_schema",
+]
 
 FRAME = "<frame>"
+"""Column name used for failures that concern the frame as a whole."""
+
+_MAX_EXAMPLES = 5
+_MAX_EXAMPLE_CHARS = 40
+_MAX_SET_LABEL_CHARS = 40
+_NO_EXAMPLE_CHECKS = frozenset({"not_nullable", "column_in_dataframe"})
+_YAML_SCALARS = (str, bool, int, float)
 
 
 class SchemaFileError(ValueError):
-    """A schema file that cannot be read; the message names the file and the problem."""
+    """A schema file is missing, unreadable or not a pandera schema."""
 
 
 @dataclass(frozen=True)
 class ColumnFailure:
-    """One failing check of one column."""
+    """One failing (column, check) pair.
+
+    Attributes
+    ----------
+    column : str
+        Column name, or ``"<frame>"`` for frame-level failures. A missing
+        column is reported under its own name with check ``column_in_dataframe``.
+    check : str
+        Check label, e.g. ``"dtype('int64')"``, ``"not_nullable"``,
+        ``"in_range(0, 120)"`` or ``"isin([...])"`` (long value sets are elided).
+    failure_count : int
+        Number of failing values (1 for a column-level failure such as a dtype
+        mismatch reported by dtype name, or a missing column).
+    examples : tuple of str
+        Up to five distinct failing values, in order of first occurrence.
+    """
 
     column: str
     check: str
@@ -34,7 +76,17 @@ class ColumnFailure:
 
 @dataclass(frozen=True)
 class SchemaReport:
-    """Every failure of a lazy validation, aggregated per column and check."""
+    """Outcome of validating one frame against a schema.
+
+    Attributes
+    ----------
+    failures : tuple of ColumnFailure
+        Sorted by column, then check.
+    rows : int
+        Number of rows validated.
+    extra_columns : tuple of str
+        Columns in the frame that the schema does not name (allowed, noted).
+    """
 
     failures: tuple[ColumnFailure, ...]
     rows: int
@@ -42,161 +94,404 @@ class SchemaReport:
 
     @property
     def ok(self) -> bool:
-        """Whether nothing failed."""
+        """Whether no check failed."""
         return not self.failures
 
     def summary(self, max_columns: int = 5) -> str:
-        """One line naming the failing columns, checks, counts and examples."""
+        """One-line description of the failures.
+
+        Parameters
+        ----------
+        max_columns : int
+            Failing columns spelled out; the rest are only counted.
+
+        Returns
+        -------
+        str
+            E.g. ``"2 columns fail: age in_range(0, 120) x12 e.g. [-5, 300];
+            income not_nullable x40"``.
+        """
+        note = ""
+        if self.extra_columns:
+            shown = ", ".join(self.extra_columns[:max_columns])
+            more = len(self.extra_columns) - max_columns
+            tail = f", +{more} more" if more > 0 else ""
+            count = len(self.extra_columns)
+            noun = "column" if count == 1 else "columns"
+            note = f" (note: {count} extra {noun} not in schema: {shown}{tail})"
         if self.ok:
-            return f"{self.rows} rows match the schema"
-        columns = sorted({f.column for f in self.failures})
-        parts = []
-        for failure in self.failures:
-            if failure.column not in columns[:max_columns]:
-                continue
-            example = f" e.g. [{', '.join(failure.examples)}]" if failure.examples else ""
-            parts.append(f"{failure.column} {failure.check} x{failure.failure_count}{example}")
-        more = f"; and {len(columns) - max_columns} more columns" if len(columns) > max_columns else ""
-        noun = "column fails" if len(columns) == 1 else "columns fail"
-        return f"{len(columns)} {noun}: " + "; ".join(parts) + more
+            return f"schema ok: {self.rows} rows{note}"
+        columns = list(dict.fromkeys(failure.column for failure in self.failures))
+        shown_columns = set(columns[:max_columns])
+        parts = [_describe(f) for f in self.failures if f.column in shown_columns]
+        if len(columns) > max_columns:
+            parts.append(f"+{len(columns) - max_columns} more columns")
+        verb = "column fails" if len(columns) == 1 else "columns fail"
+        return f"{len(columns)} {verb}: " + "; ".join(parts) + note
 
 
-def _pandera() -> Any:
-    import pandera.pandas as pa
-
-    return pa
-
-
-def _bound(value: float, *, down: bool, integer: bool, span: float) -> float | int:
-    """``value`` rounded outward: to an integer, or to about three digits of ``span``."""
-    if integer:
-        return int(math.floor(value)) if down else int(math.ceil(value))
-    digits = max(0, 2 - math.floor(math.log10(span))) if span > 0 else 3
-    scale = 10.0**digits
-    rounded = (math.floor if down else math.ceil)(value * scale) / scale
-    return float(round(rounded, digits))
+def _describe(failure: ColumnFailure) -> str:
+    text = f"{failure.column} {failure.check} x{failure.failure_count}"
+    if failure.examples:
+        shown = ", ".join(_quote(example) for example in failure.examples[:3])
+        text += f" e.g. [{shown}]"
+    return text
 
 
-def infer_schema(frame: pd.DataFrame, *, margin: float = 0.25, max_categories: int = 20) -> Any:
-    """A pandera ``DataFrameSchema`` proposed from ``frame``.
+def _quote(example: str) -> str:
+    try:
+        float(example)
+    except ValueError:
+        return repr(example)
+    return example
 
-    Every column gets its dtype and nullability; numeric columns a range widened
-    by ``margin`` of the observed span on both sides; low-cardinality strings,
-    booleans and categories their observed set of values. A column without
-    negative values keeps a lower bound of at least zero. Columns are required;
-    extra columns are allowed (and reported).
+
+# --------------------------------------------------------------------------- inference
+
+
+def infer_schema(
+    frame: pd.DataFrame, *, margin: float = 0.1, max_categories: int = 20
+) -> pa.DataFrameSchema:
+    """Infer a validation schema from reference data.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Reference data; not modified.
+    margin : float
+        Numeric ranges are widened by ``margin * (max - min)`` on each side
+        (``margin * |value|``, or ``margin``, when the column is constant).
+        Integer bounds are rounded outward to integers.
+    max_categories : int
+        String, object, categorical and boolean columns with at most this many
+        distinct values get an ``isin`` check; others only dtype and nullability.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        All columns required, extra columns allowed, no coercion.
     """
-    import pandas as pd
-
-    pa = _pandera()
-    columns = {}
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    columns: dict[Any, pa.Column] = {}
     for name in frame.columns:
         series = frame[name]
-        dtype = series.dtype
-        checks = []
-        nullable = bool(series.isna().any())
-        if pd.api.types.is_bool_dtype(dtype):
-            schema_dtype: Any = "bool"
-        elif pd.api.types.is_numeric_dtype(dtype):
-            schema_dtype = str(dtype)
-            values = series.dropna()
-            if len(values):
-                low, high = float(values.min()), float(values.max())
-                span = high - low
-                pad = margin * span if span > 0 else margin * max(abs(low), 1.0)
-                integer = pd.api.types.is_integer_dtype(dtype)
-                width = high - low + 2 * pad
-                lower = max(low - pad, 0.0) if low >= 0 else low - pad
-                checks.append(pa.Check.in_range(
-                    _bound(lower, down=True, integer=integer, span=width),
-                    _bound(high + pad, down=False, integer=integer, span=width),
-                ))
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
-            schema_dtype = str(dtype)
-        else:
-            schema_dtype = pa.String if _is_text(series) else str(dtype)
-            distinct = series.dropna().unique()
-            if len(distinct) <= max_categories:
-                checks.append(pa.Check.isin(sorted(str(v) for v in distinct)))
-        columns[str(name)] = pa.Column(schema_dtype, nullable=nullable, checks=checks or None)
+        if isinstance(series, pd.DataFrame):
+            raise ValueError(f"duplicate column name {name!r}")
+        columns[name] = pa.Column(
+            series.dtype,
+            checks=_infer_checks(series, margin, max_categories),
+            nullable=bool(series.isna().any()),
+            coerce=False,
+            required=True,
+        )
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
 
-def _is_text(series: pd.Series) -> bool:
-    import pandas as pd
+def _infer_checks(series: pd.Series, margin: float, max_categories: int) -> list[pa.Check]:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return _set_check(series, max_categories)
+    if pd.api.types.is_integer_dtype(dtype):
+        return _int_range_check(series, margin)
+    if pd.api.types.is_float_dtype(dtype):
+        return _float_range_check(series, margin)
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+    ):
+        return _set_check(series, max_categories)
+    return []
 
-    if pd.api.types.is_string_dtype(series.dtype):
-        sample = series.dropna().head(1000)
-        return bool(sample.map(lambda value: isinstance(value, str)).all())
-    return False
+
+def _set_check(series: pd.Series, max_categories: int) -> list[pa.Check]:
+    try:
+        uniques = pd.Series(series.dropna().unique())
+    except TypeError:  # unhashable values such as lists
+        return []
+    if len(uniques) == 0 or len(uniques) > max_categories:
+        return []
+    values = uniques.tolist()
+    if not all(isinstance(value, _YAML_SCALARS) for value in values):
+        return []
+    try:
+        ordered = sorted(values)
+    except TypeError:
+        ordered = sorted(values, key=lambda value: (type(value).__name__, str(value)))
+    return [pa.Check.isin(ordered)]
 
 
-def write_schema(schema: Any, path: Path) -> None:
-    """Write ``schema`` as pandera YAML."""
-    path.write_text(schema.to_yaml(), encoding="utf-8")
+def _pad(low: float, high: float, margin: float) -> float:
+    span = high - low
+    if span > 0:
+        return margin * span
+    return margin * abs(low) if low != 0 else margin
 
 
-def read_schema(path: Path) -> Any:
-    """Read a pandera YAML schema; :class:`SchemaFileError` on any problem."""
-    import yaml
+def _int_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
+    values = series.dropna()
+    if values.empty:
+        return []
+    low, high = int(values.min()), int(values.max())
+    pad = math.ceil(_pad(float(low), float(high), margin))
+    low, high = low - pad, high + pad
+    try:
+        info = np.iinfo(getattr(series.dtype, "numpy_dtype", series.dtype))
+    except (TypeError, ValueError):
+        pass
+    else:
+        low, high = max(low, int(info.min)), min(high, int(info.max))
+    return [pa.Check.in_range(low, high)]
 
-    pa = _pandera()
+
+def _float_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return []
+    low, high = float(finite.min()), float(finite.max())
+    pad = _pad(low, high, margin)
+    low, high = _round_outward(low - pad, high + pad)
+    if np.isneginf(values).any():
+        low = -math.inf
+    if np.isposinf(values).any():
+        high = math.inf
+    return [pa.Check.in_range(low, high)]
+
+
+def _round_outward(low: float, high: float) -> tuple[float, float]:
+    """Round bounds outward to four significant digits of their width."""
+    width = high - low
+    if not (math.isfinite(width) and width > 0):
+        return low, high
+    digits = 3 - math.floor(math.log10(width))
+    step = 10.0**-digits
+    rounded_low, rounded_high = round(low, digits), round(high, digits)
+    if rounded_low > low:
+        rounded_low = round(rounded_low - step, digits)
+    if rounded_high < high:
+        rounded_high = round(rounded_high + step, digits)
+    return float(rounded_low), float(rounded_high)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_schema(schema: pa.DataFrameSchema, path: Path) -> None:
+    """Write ``schema`` to ``path`` as pandera YAML (atomically).
+
+    Parameters
+    ----------
+    schema : pandera.pandas.DataFrameSchema
+        Schema to store.
+    path : pathlib.Path
+        Destination; parent directories are created.
+    """
+    path = Path(path)
+    text = schema.to_yaml()
+    if not isinstance(text, str):  # pragma: no cover - to_yaml returns text without a stream
+        raise TypeError("pandera did not return the schema as YAML text")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def read_schema(path: Path) -> pa.DataFrameSchema:
+    """Read a pandera YAML schema.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Schema file written by :func:`write_schema` (or by pandera).
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+
+    Raises
+    ------
+    SchemaFileError
+        The file is missing or unreadable, is not valid YAML, or does not
+        describe a pandera dataframe schema. The message names the file.
+    """
+    from pandera.io import pandas_io
+
+    deserialize: Any = pandas_io.deserialize_schema
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemaFileError(f"schema file {path} not found") from None
+    except UnicodeDecodeError as exc:
+        raise SchemaFileError(f"schema file {path} is not UTF-8 text: {exc.reason}") from exc
     except OSError as exc:
-        raise SchemaFileError(f"{path}: cannot read the schema: {exc.strerror}") from None
+        raise SchemaFileError(f"cannot read schema file {path}: {exc.strerror or exc}") from exc
     try:
-        document = yaml.safe_load(text)
+        content = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SchemaFileError(f"{path}: not valid YAML{where}: {exc}") from None
-    if not isinstance(document, dict) or "columns" not in document:
         raise SchemaFileError(
-            f"{path}: not a pandera schema (expected a 'columns' mapping); "
-            "write one with 'mlgates init --reference <data file>'"
+            f"schema file {path} is not valid YAML: {_yaml_problem(exc)}"
+        ) from exc
+    if not isinstance(content, dict) or (
+        content.get("schema_type") != "dataframe" and "columns" not in content
+    ):
+        raise SchemaFileError(
+            f"schema file {path} is not a pandera dataframe schema "
+            "(expected a mapping with 'schema_type: dataframe' and 'columns')"
         )
+    if content.get("schema_type", "dataframe") != "dataframe":
+        raise SchemaFileError(
+            f"schema file {path} holds a {content['schema_type']!r} schema, expected 'dataframe'"
+        )
+    columns = content.get("columns")
+    if columns is not None and not isinstance(columns, (dict, list)):
+        raise SchemaFileError(f"schema file {path}: 'columns' must be a mapping")
     try:
-        return pa.DataFrameSchema.from_yaml(text)
-    except Exception as exc:  # pandera raises several types for a malformed schema
-        raise SchemaFileError(f"{path}: invalid pandera schema: {exc}") from None
+        schema = deserialize(content)
+    except Exception as exc:  # pandera raises many exception types here
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise SchemaFileError(
+            f"schema file {path} is not a valid pandera schema: "
+            f"{type(exc).__name__}: {detail}".rstrip(": ")
+        ) from exc
+    if not isinstance(schema, pa.DataFrameSchema):  # pragma: no cover - defensive
+        raise SchemaFileError(f"schema file {path} is not a pandera dataframe schema")
+    return schema
 
 
-def validate_frame(frame: pd.DataFrame, schema: Any) -> SchemaReport:
-    """Validate lazily and aggregate the failures per column and check."""
-    pa = _pandera()
-    extra = tuple(str(c) for c in frame.columns if str(c) not in schema.columns)
-    try:
-        schema.validate(frame, lazy=True, inplace=False)
-    except pa.errors.SchemaErrors as errors:
-        return SchemaReport(failures=_aggregate(errors.failure_cases), rows=len(frame),
-                            extra_columns=extra)
-    return SchemaReport(failures=(), rows=len(frame), extra_columns=extra)
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> SchemaReport:
+    """Validate ``frame`` lazily and aggregate failures per (column, check).
+
+    Validation always runs at full depth, whatever pandera's environment
+    configuration says. The input frame is not modified.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Data to validate.
+    schema : pandera.pandas.DataFrameSchema
+        Schema, e.g. from :func:`infer_schema` or :func:`read_schema`.
+
+    Returns
+    -------
+    SchemaReport
+    """
+    work = frame.copy(deep=False)  # pandera attaches metadata to the object it checks
+    failure_cases: pd.DataFrame | None = None
+    with config_context(validation_enabled=True, validation_depth="SCHEMA_AND_DATA"):
+        try:
+            schema.validate(work, lazy=True, inplace=True)
+        except SchemaErrors as exc:
+            failure_cases = exc.failure_cases
+        except SchemaError as exc:  # raised eagerly by some frame-level checks
+            failure_cases = SchemaErrors(schema, [exc], work).failure_cases
+    failures = () if failure_cases is None else _aggregate(failure_cases)
+    return SchemaReport(
+        failures=failures,
+        rows=len(frame),
+        extra_columns=_extra_columns(frame, schema),
+    )
+
+
+def _extra_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[str, ...]:
+    named: set[Hashable] = set()
+    patterns: list[str] = []
+    for key, column in schema.columns.items():
+        if getattr(column, "regex", False):
+            patterns.append(str(key))
+        else:
+            named.add(key)
+    extra = [
+        str(name)
+        for name in frame.columns
+        if name not in named and not any(re.match(p, str(name)) for p in patterns)
+    ]
+    return tuple(extra)
 
 
 def _aggregate(cases: pd.DataFrame) -> tuple[ColumnFailure, ...]:
-    frame = cases.copy()
-    missing = frame["check"].astype(str) == "column_in_dataframe"
-    frame["column"] = frame["column"].astype(object).where(
-        ~missing, frame["failure_case"].astype(str)
+    """Group pandera's failure cases by (column, check), counting and sampling values.
+
+    All per-row work is vectorised; Python only loops over the groups and the
+    handful of sampled example values.
+    """
+    if cases.empty:
+        return ()
+    check = cases["check"].astype(object).to_numpy()
+    value = cases["failure_case"].astype(object).to_numpy()
+    frame_level = (cases["schema_context"] == "DataFrameSchema").to_numpy(dtype=bool)
+    missing = frame_level & (check == "column_in_dataframe")
+    column = cases["column"].astype(object).to_numpy().copy()
+    column[frame_level] = FRAME
+    column[missing] = value[missing]  # a missing column is named by its failure case
+    table = pd.DataFrame({"column": column, "check": check, "value": value})
+    group = table.groupby(["column", "check"], dropna=False, sort=False).ngroup().to_numpy()
+    table["group"] = group
+    counts = np.bincount(group)
+    firsts = table.drop_duplicates("group").sort_values("group")
+
+    sampled = table[~table["check"].isin(_NO_EXAMPLE_CHECKS).to_numpy()]
+    texts: dict[int, list[str]] = {}
+    if not sampled.empty:
+        try:
+            distinct = sampled.drop_duplicates(["group", "value"])
+        except TypeError:  # unhashable failure values (e.g. lists): compare as text
+            distinct = sampled.assign(value=sampled["value"].map(repr)).drop_duplicates(
+                ["group", "value"]
+            )
+        distinct = distinct.groupby("group", sort=False).head(4 * _MAX_EXAMPLES)
+        for number, example in zip(distinct["group"], distinct["value"], strict=True):
+            texts.setdefault(int(number), []).append(_short_text(example))
+
+    merged: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    for number, name, label in zip(firsts["group"], firsts["column"], firsts["check"], strict=True):
+        key = (_column_label(name), _check_label(label))
+        total, examples = merged.get(key, (0, []))
+        for text in texts.get(int(number), []):
+            if text not in examples and len(examples) < _MAX_EXAMPLES:
+                examples.append(text)
+        merged[key] = (total + int(counts[number]), examples)
+    return tuple(
+        ColumnFailure(column=key[0], check=key[1], failure_count=total, examples=tuple(examples))
+        for key, (total, examples) in sorted(merged.items())
     )
-    frame["column"] = frame["column"].fillna(FRAME).astype(str)
-    frame["check"] = frame["check"].astype(str)
-    frame["shown"] = frame["failure_case"].map(_show)
-    failures = []
-    for (column, check), group in frame.groupby(["column", "check"], sort=True):
-        examples = () if check == "column_in_dataframe" else tuple(
-            group["shown"].drop_duplicates().head(5)
-        )
-        failures.append(ColumnFailure(column=str(column), check=_check_name(str(check)),
-                                      failure_count=len(group), examples=examples))
-    return tuple(failures)
 
 
-def _check_name(check: str) -> str:
-    return "column missing" if check == "column_in_dataframe" else check
+def _column_label(name: object) -> str:
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return FRAME
+    return str(name)
 
 
-def _show(value: object) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _check_label(label: object) -> str:
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return "unknown"
+    text = str(label)
+    if text.startswith(("isin(", "notin(")) and len(text) > _MAX_SET_LABEL_CHARS:
+        return text[: text.index("(")] + "([...])"
+    return text
+
+
+def _short_text(value: object) -> str:
+    text = str(value)
+    if len(text) > _MAX_EXAMPLE_CHARS:
+        text = text[: _MAX_EXAMPLE_CHARS - 3] + "..."
+    return text

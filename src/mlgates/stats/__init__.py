@@ -1,1 +1,7 @@
-"""Column summaries and the statistics computed from them."""
+"""Column profiles and distribution-drift statistics.
+
+:mod:`mlgates.stats.profile` summarises columns once (reference) and again on
+the reference's bins (current); :mod:`mlgates.stats.drift` compares the two
+summaries and decides whether a change is beyond both a threshold and the
+sampling noise.
+"""
