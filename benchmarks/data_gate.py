@@ -51,8 +51,9 @@ def generate(rows: int, seed: int) -> pd.DataFrame:
     for index, width in enumerate((3, 5, 8, 12, 20)):
         labels = np.array([f"level_{index}_{k}" for k in range(width)], dtype=object)
         weights = rng.dirichlet(np.ones(width) * 3)
-        data[f"cat_{index}"] = pd.Series(labels[rng.choice(width, size=rows, p=weights)],
-                                         dtype="str")
+        data[f"cat_{index}"] = pd.Series(
+            labels[rng.choice(width, size=rows, p=weights)], dtype="str"
+        )
     for index in range(2):
         values = rng.normal(size=rows)
         values[rng.random(rows) < 0.03] = np.nan
@@ -99,12 +100,23 @@ def schema_as_expectations(schema: Any) -> list[tuple[str, dict[str, object]]]:
         for check in column.checks:
             stats = check.statistics
             if check.name == "in_range":
-                expectations.append(("expect_column_values_to_be_between", {
-                    "column": name, "min_value": stats["min_value"],
-                    "max_value": stats["max_value"]}))
+                expectations.append(
+                    (
+                        "expect_column_values_to_be_between",
+                        {
+                            "column": name,
+                            "min_value": stats["min_value"],
+                            "max_value": stats["max_value"],
+                        },
+                    )
+                )
             elif check.name == "isin":
-                expectations.append(("expect_column_values_to_be_in_set", {
-                    "column": name, "value_set": list(stats["allowed_values"])}))
+                expectations.append(
+                    (
+                        "expect_column_values_to_be_in_set",
+                        {"column": name, "value_set": list(stats["allowed_values"])},
+                    )
+                )
     return expectations
 
 
@@ -160,14 +172,20 @@ def child(directory: Path, scenario: str) -> dict[str, float]:
         for column, ref in reference.columns.items():
             assess_drift(ref, profile.columns[column], alpha=0.01 / len(reference.columns))
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "load_s": load_s, "peak_rss_mb": peak_rss_mb(),
-            "after_load_rss_mb": loaded_rss}
+    return {
+        "seconds": elapsed,
+        "load_s": load_s,
+        "peak_rss_mb": peak_rss_mb(),
+        "after_load_rss_mb": loaded_rss,
+    }
 
 
 def run_child(directory: Path, scenario: str) -> dict[str, float]:
     completed = subprocess.run(
         [sys.executable, __file__, "--child", scenario, "--directory", str(directory)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
     )
     if completed.returncode != 0:
@@ -192,18 +210,24 @@ def main() -> None:
             directory = Path(name)
             started = time.perf_counter()
             prepare(directory, rows)
-            print(f"\n{rows:,} rows x 20 columns (generated in {time.perf_counter() - started:.1f} s)")
-            print(f"{'scenario':<10} {'median s':>9} {'min s':>7} {'peak RSS MiB':>13} "
-                  f"{'after load':>11} {'load s':>7}")
+            print(
+                f"\n{rows:,} rows x 20 columns (generated in {time.perf_counter() - started:.1f} s)"
+            )
+            print(
+                f"{'scenario':<10} {'median s':>9} {'min s':>7} {'peak RSS MiB':>13} "
+                f"{'after load':>11} {'load s':>7}"
+            )
             medians = {}
             for scenario in args.scenarios:
                 runs = [run_child(directory, scenario) for _ in range(args.repeat)]
                 seconds = [r["seconds"] for r in runs]
                 medians[scenario] = statistics.median(seconds)
-                print(f"{scenario:<10} {medians[scenario]:>9.3f} {min(seconds):>7.3f} "
-                      f"{max(r['peak_rss_mb'] for r in runs):>13.0f} "
-                      f"{statistics.median(r['after_load_rss_mb'] for r in runs):>11.0f} "
-                      f"{statistics.median(r['load_s'] for r in runs):>7.2f}")
+                print(
+                    f"{scenario:<10} {medians[scenario]:>9.3f} {min(seconds):>7.3f} "
+                    f"{max(r['peak_rss_mb'] for r in runs):>13.0f} "
+                    f"{statistics.median(r['after_load_rss_mb'] for r in runs):>11.0f} "
+                    f"{statistics.median(r['load_s'] for r in runs):>7.2f}"
+                )
             for gate in ("gate-cold", "gate-warm"):
                 if gate in medians and "gx" in medians:
                     print(f"gx / {gate}: {medians['gx'] / medians[gate]:.1f}x")

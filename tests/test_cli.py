@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import write_config
 
 CONFIG = """
@@ -19,8 +20,14 @@ checks = ["missing_share <= reference + 0.05", "drift_share <= 0.25", "row_count
 
 
 def mlgates(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mlgates", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mlgates", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_passing_run_exits_0_prints_table_and_records(project: Path):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_config
 
 from mlgates.config import find_config, load_config
 from mlgates.core import ConfigError, InconclusivePolicy, Severity
+
+from conftest import write_config
 
 BASE = """
 [mlgates]
@@ -18,7 +19,10 @@ history = "runs/history.jsonl"
 [data]
 reference = "reference.csv"
 current = "current.csv"
-checks = ["missing_share <= reference + 0.05", { check = "drift_share <= 0.25", severity = "warn", reason = "tracked" }]
+checks = [
+  "missing_share <= reference + 0.05",
+  { check = "drift_share <= 0.25", severity = "warn", reason = "tracked" },
+]
 
 [data.columns.bmi]
 method = "psi"
@@ -72,35 +76,73 @@ def test_pyproject_table(project: Path):
 @pytest.mark.parametrize(
     ("text", "key", "fragment"),
     [
-        ('[data]\ncurrent = "current.csv"\nchecks = ["drift_shar <= 0.2"]\n', "data.checks[0]",
-         "unknown metric 'drift_shar' (did you mean 'drift_share'?)"),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["drift_shar <= 0.2"]\n',
+            "data.checks[0]",
+            "unknown metric 'drift_shar' (did you mean 'drift_share'?)",
+        ),
         ('[data]\ncurent = "current.csv"\n', "data.current", "is required"),
-        ('[data]\ncurrent = "current.csv"\nrefernce = "reference.csv"\n', "data.refernce",
-         "unknown key (did you mean 'reference'?)"),
+        (
+            '[data]\ncurrent = "current.csv"\nrefernce = "reference.csv"\n',
+            "data.refernce",
+            "unknown key (did you mean 'reference'?)",
+        ),
         ('[data]\ncurrent = "nope.csv"\n', "data.current", "file not found: 'nope.csv'"),
-        ('[mlgates]\non_inconclusive = "maybe"\n[data]\ncurrent = "current.csv"\n',
-         "mlgates.on_inconclusive", "use one of 'fail', 'warn'"),
-        ('[data]\ncurrent = "current.csv"\nmin_rows = "ten"\n', "data.min_rows",
-         "expected a whole number"),
-        ('[data]\ncurrent = "current.csv"\nchecks = ["drift <= 0.1"]\n', "data.checks[0]",
-         "needs reference data"),
-        ('[data]\ncurrent = "current.csv"\nreference = "reference.csv"\n'
-         'checks = ["drift >= 0.1"]\n', "data.checks[0]", "a drift bound is a maximum"),
-        ('[data]\ncurrent = "current.csv"\nchecks = ["row_count >= baseline"]\n',
-         "data.checks[0]", "allowed anchors: best, previous, reference"),
-        ('[data]\ncurrent = "current.csv"\nchecks = ["row_count >= 10 @95%"]\n',
-         "data.checks[0]", "has no confidence interval"),
-        ('[data]\ncurrent = "current.csv"\nchecks = ["row_count[age] >= 10"]\n',
-         "data.checks[0]", "measured once per data set"),
-        ('[data]\ncurrent = "current.csv"\nchecks = ["row_count >> 10"]\n', "data.checks[0]",
-         "expected a number or one of baseline"),
-        ('[data]\ncurrent = "current.csv"\nchecks = [{ check = "row_count >= 1", severity = "low" }]\n',
-         "data.checks[0].severity", "use one of 'block', 'warn'"),
-        ('[data]\ncurrent = "current.csv"\n[data.columns.age]\nmethod = "kl"\n',
-         "data.columns.age.method", "not a drift method"),
+        (
+            '[mlgates]\non_inconclusive = "maybe"\n[data]\ncurrent = "current.csv"\n',
+            "mlgates.on_inconclusive",
+            "use one of 'fail', 'warn'",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nmin_rows = "ten"\n',
+            "data.min_rows",
+            "expected a whole number",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["drift <= 0.1"]\n',
+            "data.checks[0]",
+            "needs reference data",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nreference = "reference.csv"\n'
+            'checks = ["drift >= 0.1"]\n',
+            "data.checks[0]",
+            "a drift bound is a maximum",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["row_count >= baseline"]\n',
+            "data.checks[0]",
+            "allowed anchors: best, previous, reference",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["row_count >= 10 @95%"]\n',
+            "data.checks[0]",
+            "has no confidence interval",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["row_count[age] >= 10"]\n',
+            "data.checks[0]",
+            "measured once per data set",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["row_count >> 10"]\n',
+            "data.checks[0]",
+            "expected a number or one of baseline",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\n'
+            'checks = [{ check = "row_count >= 1", severity = "low" }]\n',
+            "data.checks[0].severity",
+            "use one of 'block', 'warn'",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\n[data.columns.age]\nmethod = "kl"\n',
+            "data.columns.age.method",
+            "not a drift method",
+        ),
         ('[dta]\ncurrent = "current.csv"\n', "dta", "unknown key (did you mean 'data'?)"),
-        ('[mlgates]\n', None, "configures no stage"),
-        ('[data\ncurrent = 1', None, "not valid TOML"),
+        ("[mlgates]\n", None, "configures no stage"),
+        ("[data\ncurrent = 1", None, "not valid TOML"),
     ],
 )
 def test_errors_name_file_key_and_fix(project: Path, text: str, key: str | None, fragment: str):

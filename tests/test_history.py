@@ -14,12 +14,24 @@ from mlgates.history.jsonl import HistoryWarning, JsonLinesHistory
 
 
 def make_record(run_id: str, value: float = 0.5, status: Status = Status.PASS) -> RunRecord:
-    check = CheckResult(stage="data", metric="drift", selector="age", status=status,
-                        message="m", value=value, bound=0.1, details={"noise": float("nan")},
-                        blocking=status in (Status.FAIL, Status.ERROR))
-    return RunRecord(run_id=run_id, started_at="2026-01-01T00:00:00Z",
-                     finished_at="2026-01-01T00:00:01Z",
-                     gates=(GateResult("data", (check,)),), mlgates_version="test")
+    check = CheckResult(
+        stage="data",
+        metric="drift",
+        selector="age",
+        status=status,
+        message="m",
+        value=value,
+        bound=0.1,
+        details={"noise": float("nan")},
+        blocking=status in (Status.FAIL, Status.ERROR),
+    )
+    return RunRecord(
+        run_id=run_id,
+        started_at="2026-01-01T00:00:00Z",
+        finished_at="2026-01-01T00:00:01Z",
+        gates=(GateResult("data", (check,)),),
+        mlgates_version="test",
+    )
 
 
 @pytest.mark.parametrize("uri", ["h/history.jsonl", "sqlite:///h/history.db"])

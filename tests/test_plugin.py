@@ -79,8 +79,9 @@ def test_keyword_stage_and_exitfirst(gated: pytest.Pytester):
     (gated.path / "mlgates.toml").write_text(CONFIG.format(rows=100000))
     stopped = gated.runpytest_subprocess("--mlgates", "-x", "-k", "row_count or drift")
     stopped.assert_outcomes(passed=1, failed=1)  # drift_share passes, row_count stops the run
-    only = gated.runpytest_subprocess("--mlgates", "--mlgates-stage", "data", "-q",
-                                      "--collect-only")
+    only = gated.runpytest_subprocess(
+        "--mlgates", "--mlgates-stage", "data", "-q", "--collect-only"
+    )
     assert "mlgates.toml::data::row_count" in only.stdout.lines
     wrong = gated.runpytest_subprocess("--mlgates", "--mlgates-stage", "fairnes")
     assert wrong.ret != 0
@@ -110,7 +111,9 @@ def test_xdist_workers_report_to_one_history_record(gated: pytest.Pytester):
 
 
 def test_config_error_is_a_clean_collection_error(gated: pytest.Pytester):
-    (gated.path / "mlgates.toml").write_text('[data]\ncurrent = "current.csv"\nchecks=["rows >= 1"]\n')
+    (gated.path / "mlgates.toml").write_text(
+        '[data]\ncurrent = "current.csv"\nchecks=["rows >= 1"]\n'
+    )
     result = gated.runpytest_subprocess("--mlgates")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*mlgates.toml: data.checks[[]0[]]: unknown metric 'rows'*"])
@@ -138,8 +141,9 @@ def test_explicit_config_outside_the_test_paths(gated: pytest.Pytester):
     (gated.path / "mlgates.toml").rename(sub / "custom.toml")
     for name in ("reference.csv", "current.csv"):
         (gated.path / name).rename(sub / name)
-    result = gated.runpytest_subprocess("--mlgates", "--mlgates-config", "gates/custom.toml",
-                                        "-k", "row_count")
+    result = gated.runpytest_subprocess(
+        "--mlgates", "--mlgates-config", "gates/custom.toml", "-k", "row_count"
+    )
     result.assert_outcomes(passed=1)
     assert (sub / ".mlgates" / "history.jsonl").is_file()
 
@@ -152,7 +156,9 @@ def test_history_bounds_follow_earlier_runs(gated: pytest.Pytester):
     first.assert_outcomes(failed=1)
     first.stdout.fnmatch_lines(["*INCONCLUSIVE data::row_count*no earlier passing run*"])
     (gated.path / "mlgates.toml").write_text(
-        (gated.path / "mlgates.toml").read_text().replace("[mlgates]", '[mlgates]\nfirst_run = "pass"')
+        (gated.path / "mlgates.toml")
+        .read_text()
+        .replace("[mlgates]", '[mlgates]\nfirst_run = "pass"')
     )
     gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(skipped=1)
     gated.runpytest_subprocess("--mlgates", "-k", "columns").assert_outcomes(passed=1)

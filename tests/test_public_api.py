@@ -22,6 +22,7 @@ def test_importing_the_package_and_plugin_stays_light():
         " 'mlgates.runner', 'mlgates.config', 'filelock') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert done.stdout.strip() == ""

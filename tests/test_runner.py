@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_history import make_record
 
 from mlgates.config import Config
 from mlgates.core import (
@@ -21,6 +20,8 @@ from mlgates.core import (
 from mlgates.runner import history_value, judge
 from mlgates.stages import Measurement, PlannedCheck
 from mlgates.thresholds import Anchor, parse_threshold
+
+from test_history import make_record
 
 CONFIG = Config(path=Path("mlgates.toml"), root=Path("."), stages={})
 
@@ -56,22 +57,27 @@ def test_blocking_rules(status, severity, policy, blocks):
 def test_value_bound_pass_and_fail_message_names_metric():
     ok = judge(planned("row_count >= 100"), Measurement(value=150.0), config=CONFIG)
     assert ok.status is Status.PASS and not ok.blocking
-    bad = judge(planned("missing_share[age] <= 0.05"), Measurement(value=0.2, message="x"),
-                config=CONFIG)
+    bad = judge(
+        planned("missing_share[age] <= 0.05"), Measurement(value=0.2, message="x"), config=CONFIG
+    )
     assert bad.status is Status.FAIL and bad.blocking
     assert "missing_share[age] = 0.2 fails <= 0.05" in bad.message
     assert bad.bound == 0.05 and bad.value == 0.2
 
 
 def test_warn_severity_turns_fail_into_warn():
-    result = judge(planned("row_count >= 100", Severity.WARN), Measurement(value=5.0),
-                   config=CONFIG)
+    result = judge(
+        planned("row_count >= 100", Severity.WARN), Measurement(value=5.0), config=CONFIG
+    )
     assert result.status is Status.WARN and not result.blocking
 
 
 def test_reference_anchor_uses_the_stage_value():
-    result = judge(planned("missing_share <= reference + 0.05"),
-                   Measurement(value=0.12, anchor_value=0.1), config=CONFIG)
+    result = judge(
+        planned("missing_share <= reference + 0.05"),
+        Measurement(value=0.12, anchor_value=0.1),
+        config=CONFIG,
+    )
     assert result.status is Status.PASS
     assert result.bound == pytest.approx(0.15)
     assert "(reference 0.1)" in result.message
@@ -82,11 +88,15 @@ def test_missing_anchor_is_inconclusive_or_visibly_skipped():
     closed = judge(check, Measurement(value=0.8), config=CONFIG)
     assert closed.status is Status.INCONCLUSIVE and closed.blocking
     assert "first_run" in closed.message
-    warned = judge(check, Measurement(value=0.8),
-                   config=replace(CONFIG, on_inconclusive=InconclusivePolicy.WARN))
+    warned = judge(
+        check,
+        Measurement(value=0.8),
+        config=replace(CONFIG, on_inconclusive=InconclusivePolicy.WARN),
+    )
     assert warned.status is Status.INCONCLUSIVE and not warned.blocking
-    skipped = judge(check, Measurement(value=0.8),
-                    config=replace(CONFIG, first_run=FirstRunPolicy.PASS))
+    skipped = judge(
+        check, Measurement(value=0.8), config=replace(CONFIG, first_run=FirstRunPolicy.PASS)
+    )
     assert skipped.status is Status.SKIPPED and "no earlier passing run" in skipped.message
 
 
@@ -95,16 +105,18 @@ def _history(values: list[tuple[float, Status]]) -> list[RunRecord]:
 
 
 def test_previous_and_best_come_from_passing_runs_only():
-    history = _history([(0.9, Status.PASS), (0.95, Status.PASS), (0.99, Status.FAIL),
-                        (0.93, Status.PASS)])
+    history = _history(
+        [(0.9, Status.PASS), (0.95, Status.PASS), (0.99, Status.FAIL), (0.93, Status.PASS)]
+    )
     higher = parse_threshold("drift[age] >= previous")
     lower = parse_threshold("drift[age] <= best")
     assert history_value(history, "data::drift[age]", Anchor.PREVIOUS, higher) == 0.93
     assert history_value(history, "data::drift[age]", Anchor.BEST, higher) == 0.95
     assert history_value(history, "data::drift[age]", Anchor.BEST, lower) == 0.9
     # a series of small allowed drops cannot add up against "best"
-    result = judge(planned("drift[age] >= best - 2%"), Measurement(value=0.925),
-                   config=CONFIG, history=history)
+    result = judge(
+        planned("drift[age] >= best - 2%"), Measurement(value=0.925), config=CONFIG, history=history
+    )
     assert result.status is Status.FAIL and result.bound == pytest.approx(0.931)
 
 
@@ -119,8 +131,11 @@ def test_confidence_bound_decides_and_straddling_is_inconclusive():
 
 
 def test_stage_decided_status_and_unmeasured_values():
-    decided = judge(planned("drift[age] <= 0.1"),
-                    Measurement(status=Status.INCONCLUSIVE, message="only 3 rows"), config=CONFIG)
+    decided = judge(
+        planned("drift[age] <= 0.1"),
+        Measurement(status=Status.INCONCLUSIVE, message="only 3 rows"),
+        config=CONFIG,
+    )
     assert decided.status is Status.INCONCLUSIVE and decided.message == "only 3 rows"
     nan = judge(planned("row_count >= 1"), Measurement(value=float("nan")), config=CONFIG)
     assert nan.status is Status.ERROR and nan.blocking

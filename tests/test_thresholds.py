@@ -20,8 +20,15 @@ from mlgates.thresholds import Anchor, ThresholdError, parse_threshold
         ("psi <= 0.2", "psi", "<=", 0.2, None, False, None),
         ("f1 >= best - 2%", "f1", ">=", -0.02, Anchor.BEST, True, None),
         ("f1 >= previous", "f1", ">=", 0.0, Anchor.PREVIOUS, False, None),
-        ("missing_share <= reference + 0.05", "missing_share", "<=", 0.05, Anchor.REFERENCE,
-         False, None),
+        (
+            "missing_share <= reference + 0.05",
+            "missing_share",
+            "<=",
+            0.05,
+            Anchor.REFERENCE,
+            False,
+            None,
+        ),
         ("missing_share <= 5%", "missing_share", "<=", 0.05, None, False, None),
         ("vulnerabilities == 0", "vulnerabilities", "==", 0.0, None, False, None),
         ("x!=1e-3", "x", "!=", 0.001, None, False, None),
@@ -47,8 +54,13 @@ def test_selector_keeps_inner_spaces_and_round_trips():
 
 @pytest.mark.parametrize(
     "text",
-    ["f1 >= baseline - 2%", "roc_auc >= baseline - 0.01 @95%", "rmse <= baseline + 5%",
-     "accuracy >= 0.85", "f1 >= previous"],
+    [
+        "f1 >= baseline - 2%",
+        "roc_auc >= baseline - 0.01 @95%",
+        "rmse <= baseline + 5%",
+        "accuracy >= 0.85",
+        "f1 >= previous",
+    ],
 )
 def test_str_round_trips(text):
     assert str(parse_threshold(text)) == text

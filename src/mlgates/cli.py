@@ -32,25 +32,51 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="run the gates, record the result, write the report")
-    run.add_argument("--config", "-c", type=Path, help="mlgates.toml or pyproject.toml "
-                     "(default: the one in the working directory)")
-    run.add_argument("--stage", action="append", default=[], metavar="NAME",
-                     help="run only this stage (repeatable)")
+    run.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        help="mlgates.toml or pyproject.toml (default: the one in the working directory)",
+    )
+    run.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this stage (repeatable)",
+    )
     run.add_argument("--profile", "-p", help="apply [profile.NAME] from the config")
-    run.add_argument("--threshold", "-t", action="append", default=[], metavar="CHECK",
-                     help="add or replace a check, e.g. \"drift_share <= 0.1\" (repeatable)")
+    run.add_argument(
+        "--threshold",
+        "-t",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help='add or replace a check, e.g. "drift_share <= 0.1" (repeatable)',
+    )
     run.add_argument("--report", type=Path, help="write the HTML report here instead")
-    run.add_argument("--no-history", action="store_true",
-                     help="do not append this run to the validation history")
+    run.add_argument(
+        "--no-history", action="store_true", help="do not append this run to the validation history"
+    )
     run.add_argument("--json", type=Path, metavar="PATH", help="also write the run record as JSON")
     run.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
 
     init = commands.add_parser("init", help="write a starting mlgates.toml and pandera schema")
-    init.add_argument("--reference", "-r", type=Path, required=True,
-                      help="data the model was trained or validated on (CSV or Parquet)")
+    init.add_argument(
+        "--reference",
+        "-r",
+        type=Path,
+        required=True,
+        help="data the model was trained or validated on (CSV or Parquet)",
+    )
     init.add_argument("--current", type=Path, help="the new data to compare with the reference")
-    init.add_argument("--directory", "-d", type=Path, default=Path("."),
-                      help="where to write the files (default: working directory)")
+    init.add_argument(
+        "--directory",
+        "-d",
+        type=Path,
+        default=Path("."),
+        help="where to write the files (default: working directory)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite existing files")
 
     profile = commands.add_parser("profile", help="store the reference profile of a data file")
@@ -102,8 +128,9 @@ def _run(args: argparse.Namespace) -> int:
         config = config.with_thresholds(args.threshold)
     earlier = history_store(config).records()
     record = run_gates(config, history=earlier, source="cli")
-    outputs = publish(config, record, earlier=earlier, write_history=not args.no_history,
-                      report=args.report)
+    outputs = publish(
+        config, record, earlier=earlier, write_history=not args.no_history, report=args.report
+    )
     print(render_table(record, verbose=args.verbose))
     if outputs.report is not None:
         print(f"report: {outputs.report}")
@@ -121,7 +148,9 @@ def _init(args: argparse.Namespace) -> int:
     from mlgates.scaffold import write_starter
 
     written = write_starter(
-        reference=args.reference, current=args.current, directory=args.directory,
+        reference=args.reference,
+        current=args.current,
+        directory=args.directory,
         force=args.force,
     )
     for path in written:
@@ -156,8 +185,10 @@ def _history(args: argparse.Namespace) -> int:
         verdict = "blocked" if record.blocked else "passed "
         commit = (record.git.get("commit") or "")[:10]
         blocking = ", ".join(c.id for c in record.checks if c.blocking)
-        print(f"{record.started_at}  {verdict}  {commit:<10}  {len(record.checks):>3} checks"
-              + (f"  blocking: {blocking}" if blocking else ""))
+        print(
+            f"{record.started_at}  {verdict}  {commit:<10}  {len(record.checks):>3} checks"
+            + (f"  blocking: {blocking}" if blocking else "")
+        )
     return EXIT_PASSED
 
 

@@ -200,10 +200,9 @@ class TableReader:
         if raw is None:
             return ()
         if not isinstance(raw, list):
-            raise self.error(name, "expected a list of checks such as [\"accuracy >= 0.85\"]")
+            raise self.error(name, 'expected a list of checks such as ["accuracy >= 0.85"]')
         return tuple(
-            self._check(f"{name}[{index}]", item, metrics, column)
-            for index, item in enumerate(raw)
+            self._check(f"{name}[{index}]", item, metrics, column) for index, item in enumerate(raw)
         )
 
     def _check(
@@ -215,7 +214,7 @@ class TableReader:
             entry = TableReader(item, file=self.file, prefix=self.key(key), root=self.root)
             text = entry.string("check")
             if text is None:
-                raise entry.error("check", "is required: the threshold, e.g. \"f1 >= 0.8\"")
+                raise entry.error("check", 'is required: the threshold, e.g. "f1 >= 0.8"')
             severity = entry.enum("severity", Severity, Severity.BLOCK)
             reason = entry.string("reason")
             entry.finish()
@@ -431,8 +430,9 @@ def load_config(path: Path | str | None = None, *, profile: str | None = None) -
 
     profiles = document.get(_PROFILES_TABLE, {})
     if not isinstance(profiles, dict):
-        raise ConfigError("expected tables such as [profile.nightly]", file=display,
-                          key=prefix + _PROFILES_TABLE)
+        raise ConfigError(
+            "expected tables such as [profile.nightly]", file=display, key=prefix + _PROFILES_TABLE
+        )
     if profile is not None:
         if profile not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"
@@ -441,8 +441,9 @@ def load_config(path: Path | str | None = None, *, profile: str | None = None) -
                 file=display,
                 key=f"{prefix}{_PROFILES_TABLE}",
             )
-        document = _merge({k: v for k, v in document.items() if k != _PROFILES_TABLE},
-                          profiles[profile])
+        document = _merge(
+            {k: v for k, v in document.items() if k != _PROFILES_TABLE}, profiles[profile]
+        )
     else:
         document = {k: v for k, v in document.items() if k != _PROFILES_TABLE}
     if profile is not None:
@@ -452,8 +453,9 @@ def load_config(path: Path | str | None = None, *, profile: str | None = None) -
     top = TableReader(document, file=display, prefix=prefix.rstrip("."), root=root)
     settings = top.sub(_GLOBAL_TABLE, top.table(_GLOBAL_TABLE))
     if file_path.name == PYPROJECT_FILE:
-        settings = TableReader(document[_GLOBAL_TABLE], file=display, prefix="tool.mlgates",
-                               root=root)
+        settings = TableReader(
+            document[_GLOBAL_TABLE], file=display, prefix="tool.mlgates", root=root
+        )
     on_inconclusive = settings.enum("on_inconclusive", InconclusivePolicy, InconclusivePolicy.FAIL)
     first_run = settings.enum("first_run", FirstRunPolicy, FirstRunPolicy.INCONCLUSIVE)
     history = settings.string("history", DEFAULT_HISTORY) or DEFAULT_HISTORY

@@ -160,11 +160,13 @@ class Context:
         else:
             key = hashlib.sha256(f"{digest}\n{settings_key}".encode()).hexdigest()[:32]
             cached = self.cache_dir / f"profile-{key}.json" if self.cache_dir else None
-            profile = self._load_cached(cached)
-            if profile is None:
+            found = self._load_cached(cached)
+            if found is None:
                 profile = build(self.frame(path))
                 if cached is not None:
                     _write_atomically(cached, json.dumps(profile.to_dict()))
+            else:
+                profile = found
         self._profiles[memo_key] = profile
         return profile
 

@@ -9,7 +9,7 @@ run record to the history and writes the report at the end of the session.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,23 +25,39 @@ _SESSION_KEY = "mlgates-session"
 
 
 class MlgatesWarning(UserWarning):
-    """A check that warns (severity ``warn``, or inconclusive under ``on_inconclusive = "warn"``)."""
+    """A check that warns: severity ``warn``, or inconclusive under ``on_inconclusive = "warn"``."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``--mlgates`` options."""
     group = parser.getgroup("mlgates", "mlgates validation gates")
     group.addoption("--mlgates", action="store_true", help="collect mlgates.toml and run its gates")
-    group.addoption("--mlgates-config", metavar="PATH",
-                    help="the config file (default: mlgates.toml in the invocation directory)")
-    group.addoption("--mlgates-stage", action="append", default=[], metavar="NAME",
-                    help="run only this stage (repeatable)")
+    group.addoption(
+        "--mlgates-config",
+        metavar="PATH",
+        help="the config file (default: mlgates.toml in the invocation directory)",
+    )
+    group.addoption(
+        "--mlgates-stage",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this stage (repeatable)",
+    )
     group.addoption("--mlgates-profile", metavar="NAME", help="apply [profile.NAME]")
-    group.addoption("--mlgates-threshold", action="append", default=[], metavar="CHECK",
-                    help="add or replace a check, e.g. \"drift_share <= 0.1\"")
+    group.addoption(
+        "--mlgates-threshold",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help='add or replace a check, e.g. "drift_share <= 0.1"',
+    )
     group.addoption("--mlgates-report", metavar="PATH", help="write the HTML report here")
-    group.addoption("--mlgates-no-history", action="store_true",
-                    help="do not append this run to the validation history")
+    group.addoption(
+        "--mlgates-no-history",
+        action="store_true",
+        help="do not append this run to the validation history",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,18 +131,18 @@ class MlgatesSession:
         loaded, context = self.load(path)
         return {context.display(loaded.path): context.file_hash(loaded.path), **context.files}
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Iterator[None]:
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Attach the check's result to the report, so it reaches the controller under xdist."""
-        outcome = yield
+        report = yield
         if call.when != "call" or not isinstance(item, CheckItem) or item.result is None:
-            return
-        report = outcome.get_result()
+            return report
         report.mlgates_result = item.result.to_dict()
         report.mlgates_config = str(item.config_path)
         report.mlgates_files = self.files(item.config_path)
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep every reported check result (from this process or an xdist worker)."""
@@ -186,9 +202,13 @@ class MlgatesSession:
         report_option = self.config.getoption("mlgates_report")
         report = Path(report_option).resolve() if report_option else None
         earlier = _read_history(loaded)
-        outputs = publish(loaded, record, earlier=earlier,
-                          write_history=not self.config.getoption("mlgates_no_history"),
-                          report=report)
+        outputs = publish(
+            loaded,
+            record,
+            earlier=earlier,
+            write_history=not self.config.getoption("mlgates_no_history"),
+            report=report,
+        )
         verdict = "blocked" if record.blocked else "passed"
         self._lines.append(f"mlgates: {verdict}: {len(record.checks)} checks from {path.name}")
         if outputs.report is not None:
@@ -269,8 +289,7 @@ class CheckItem(pytest.Item):
         from mlgates.core import Status
 
         assert self.parent is not None
-        gate = _session(self.config).gate(self.config_path, self.check.stage,
-                                          self.parent.plan)  # type: ignore[attr-defined]
+        gate = _session(self.config).gate(self.config_path, self.check.stage, self.parent.plan)  # type: ignore[attr-defined]
         result = next(c for c in gate.checks if c.id == self.check.id)
         self.result = result
         for name in ("status", "value", "bound", "method", "threshold"):
@@ -283,20 +302,27 @@ class CheckItem(pytest.Item):
         if result.status is Status.SKIPPED:
             pytest.skip(result.message)
         if result.status is not Status.PASS:
-            warnings.warn(MlgatesWarning(f"{result.id}: {result.status.value}: {result.message}"),
-                          stacklevel=1)
+            warnings.warn(
+                MlgatesWarning(f"{result.id}: {result.status.value}: {result.message}"),
+                stacklevel=1,
+            )
 
-    def repr_failure(  # type: ignore[override]
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's message instead of a traceback."""
         if isinstance(excinfo.value, CheckFailed):
             result = excinfo.value.result
             lines = [f"{result.status.value.upper()} {result.id}: {result.message}"]
-            facts = [f"{name} {value}" for name, value in (
-                ("value", _short(result.value)), ("bound", _short(result.bound)),
-                ("method", result.method), ("threshold", result.threshold),
-                ("reason", result.reason)) if value is not None]
+            facts = [
+                f"{name} {value}"
+                for name, value in (
+                    ("value", _short(result.value)),
+                    ("bound", _short(result.bound)),
+                    ("method", result.method),
+                    ("threshold", result.threshold),
+                    ("reason", result.reason),
+                )
+                if value is not None
+            ]
             if facts:
                 lines.append("  " + ", ".join(facts))
             return "\n".join(lines)

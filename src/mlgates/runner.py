@@ -62,7 +62,7 @@ def run_stage(
         measurements = [failure] * len(plan)
     results = tuple(
         judge(check, measured, config=config, history=history)
-        for check, measured in zip(plan, measurements)
+        for check, measured in zip(plan, measurements, strict=True)
     )
     return GateResult(stage=name, checks=results, duration_s=time.perf_counter() - started)
 
@@ -199,18 +199,16 @@ def _decide(
                 else f"no {threshold.anchor.value} value"
             )
             if config.first_run is FirstRunPolicy.PASS:
-                return Status.SKIPPED, f"{threshold}: {what} (first_run = \"pass\")", None
+                return Status.SKIPPED, f'{threshold}: {what} (first_run = "pass")', None
             return (
                 Status.INCONCLUSIVE,
-                f"{threshold}: {what}; set first_run = \"pass\" to skip such bounds until "
+                f'{threshold}: {what}; set first_run = "pass" to skip such bounds until '
                 "there is one",
                 None,
             )
     bound = threshold.bound(anchor_value)
     shown = f"{check.metric}{f'[{check.selector}]' if check.selector else ''}"
-    anchor_note = (
-        f" ({threshold.anchor.value} {_format(anchor_value)})" if threshold.anchor else ""
-    )
+    anchor_note = f" ({threshold.anchor.value} {_format(anchor_value)})" if threshold.anchor else ""
     context = f"; {measured.message}" if measured.message else ""
     value = measured.value
     if threshold.confidence is not None and measured.interval is not None:
@@ -239,8 +237,11 @@ def _decide(
             bound,
         )
     if threshold.holds(value, bound):
-        return Status.PASS, f"{shown} = {_format(value)} {threshold.op} {_format(bound)}" \
-            f"{anchor_note}{context}", bound
+        return (
+            Status.PASS,
+            f"{shown} = {_format(value)} {threshold.op} {_format(bound)}{anchor_note}{context}",
+            bound,
+        )
     return (
         Status.FAIL,
         f"{shown} = {_format(value)} fails {threshold.op} {_format(bound)}{anchor_note}{context}",

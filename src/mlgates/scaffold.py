@@ -74,9 +74,11 @@ def write_starter(
     directory.mkdir(parents=True, exist_ok=True)
     write_schema(infer_schema(frame), schema_path)
     identifiers = [
-        str(c) for c in frame.columns
-        if frame[c].is_unique and len(frame) > 100 and str(frame[c].dtype) in ("int64", "object",
-                                                                               "str", "string")
+        str(c)
+        for c in frame.columns
+        if frame[c].is_unique
+        and len(frame) > 100
+        and str(frame[c].dtype) in ("int64", "object", "str", "string")
     ]
     config_path.write_text(
         _TEMPLATE.format(

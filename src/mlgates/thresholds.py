@@ -108,16 +108,18 @@ class Threshold:
     def __str__(self) -> str:
         left = f"{self.metric}[{self.selector}]" if self.selector else self.metric
         if self.anchor is None:
-            right = _format_number(self.value * 100) + "%" if self.relative else _format_number(
-                self.value
+            right = (
+                _format_number(self.value * 100) + "%"
+                if self.relative
+                else _format_number(self.value)
             )
         else:
             right = self.anchor.value
             if self.value:
                 sign = "-" if self.value < 0 else "+"
                 amount = abs(self.value)
-                text = _format_number(amount * 100) + "%" if self.relative else _format_number(
-                    amount
+                text = (
+                    _format_number(amount * 100) + "%" if self.relative else _format_number(amount)
                 )
                 right = f"{right} {sign} {text}"
         suffix = f" @{_format_number(self.confidence * 100)}%" if self.confidence else ""
@@ -236,13 +238,16 @@ def parse_threshold(text: str) -> Threshold:
         level_position = scan.pos
         level, percent = scan.number("a confidence level such as 95%")
         if not percent:
-            raise scan.error("write the confidence level as a percentage, e.g. @95%", level_position)
+            raise scan.error(
+                "write the confidence level as a percentage, e.g. @95%", level_position
+            )
         if not 0.5 <= level < 1.0:
-            raise scan.error("the confidence level must be from 50% up to (not including) 100%",
-                             level_position)
+            raise scan.error(
+                "the confidence level must be from 50% up to (not including) 100%", level_position
+            )
         confidence = level
     if not scan.at_end():
-        raise scan.error(f"unexpected {text[scan.pos:]!r}")
+        raise scan.error(f"unexpected {text[scan.pos :]!r}")
     return Threshold(
         metric=metric,
         op=op,

@@ -42,8 +42,13 @@ class SqliteHistory:
                 connection.execute(
                     "INSERT INTO runs (run_id, started_at, status, blocked, record) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (record.run_id, record.started_at, record.status.value,
-                     int(record.blocked), document),
+                    (
+                        record.run_id,
+                        record.started_at,
+                        record.status.value,
+                        int(record.blocked),
+                        document,
+                    ),
                 )
         finally:
             connection.close()

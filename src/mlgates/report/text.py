@@ -35,5 +35,5 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
     verdict = "BLOCKED" if record.blocked else "PASSED"
     lines.append(f"{verdict}: {summary} ({len(checks)} checks)")
     if any(not c.blocking and c.status not in (Status.PASS, Status.SKIPPED) for c in checks):
-        lines.append("* does not block (severity warn or on_inconclusive = \"warn\")")
+        lines.append('* does not block (severity warn or on_inconclusive = "warn")')
     return "\n".join(lines)

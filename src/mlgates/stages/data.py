@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgates.config import CheckSpec, ConfigError, MetricInfo, TableReader
-from mlgates.core import Status
+from mlgates.config import CheckSpec, MetricInfo, TableReader
+from mlgates.core import ConfigError, Status
 from mlgates.stages.base import Measurement, PlannedCheck
 from mlgates.thresholds import Anchor
 
@@ -31,13 +31,18 @@ DRIFT_METHODS = ("auto", "wasserstein", "jensenshannon", "psi", "ks")
 _HISTORY = frozenset({Anchor.PREVIOUS, Anchor.BEST})
 
 METRICS: Mapping[str, MetricInfo] = {
-    "drift": MetricInfo("distance between the reference and current distribution of a column",
-                        per_column=True),
-    "missing_share": MetricInfo("share of missing values in a column", per_column=True,
-                                anchors=_HISTORY | {Anchor.REFERENCE}),
+    "drift": MetricInfo(
+        "distance between the reference and current distribution of a column", per_column=True
+    ),
+    "missing_share": MetricInfo(
+        "share of missing values in a column",
+        per_column=True,
+        anchors=_HISTORY | {Anchor.REFERENCE},
+    ),
     "drift_share": MetricInfo("share of checked columns that drifted", anchors=_HISTORY),
-    "row_count": MetricInfo("number of rows in the current data",
-                            anchors=_HISTORY | {Anchor.REFERENCE}),
+    "row_count": MetricInfo(
+        "number of rows in the current data", anchors=_HISTORY | {Anchor.REFERENCE}
+    ),
 }
 
 SCHEMA_CHECK = "schema"
@@ -103,7 +108,9 @@ class DataStage:
             method = reader.string("method")
             if method is not None and method not in DRIFT_METHODS[1:]:
                 valid = ", ".join(DRIFT_METHODS[1:])
-                raise reader.error("method", f"{method!r} is not a drift method; use one of {valid}")
+                raise reader.error(
+                    "method", f"{method!r} is not a drift method; use one of {valid}"
+                )
             columns[column] = ColumnSettings(
                 method=method,
                 drift=reader.boolean("drift", True),
@@ -129,13 +136,12 @@ class DataStage:
     @staticmethod
     def _validate_check(table: TableReader, spec: CheckSpec, *, has_reference: bool) -> None:
         threshold = spec.threshold
-        if threshold.metric == "drift":
-            if threshold.op not in ("<=", "<"):
-                raise ConfigError(
-                    f"a drift bound is a maximum: write 'drift <= {threshold.value:g}'",
-                    file=table.file,
-                    key=spec.origin,
-                )
+        if threshold.metric == "drift" and threshold.op not in ("<=", "<"):
+            raise ConfigError(
+                f"a drift bound is a maximum: write 'drift <= {threshold.value:g}'",
+                file=table.file,
+                key=spec.origin,
+            )
         needs_reference = threshold.metric == "drift" or threshold.anchor is Anchor.REFERENCE
         if needs_reference and not has_reference:
             raise ConfigError(
@@ -148,8 +154,9 @@ class DataStage:
         """``config`` with ``spec`` replacing checks of the same metric and column."""
         threshold = spec.threshold
         if threshold.metric == "drift" and config.reference is None:
-            raise ConfigError(f"{threshold} needs reference data: set data.reference",
-                              key="--threshold")
+            raise ConfigError(
+                f"{threshold} needs reference data: set data.reference", key="--threshold"
+            )
         if threshold.selector is None:
             kept = tuple(c for c in config.checks if c.metric != threshold.metric)
             columns = {
@@ -177,17 +184,19 @@ class DataStage:
         """Every check of the data gate, in report order."""
         planned: list[PlannedCheck] = []
         if config.reference is not None:
-            planned.append(PlannedCheck(STAGE, COLUMNS_CHECK,
-                                        description="reference columns present in current data"))
+            planned.append(
+                PlannedCheck(
+                    STAGE, COLUMNS_CHECK, description="reference columns present in current data"
+                )
+            )
         if config.schema is not None:
-            planned.append(PlannedCheck(STAGE, SCHEMA_CHECK,
-                                        description="pandera schema, validated lazily"))
+            planned.append(
+                PlannedCheck(STAGE, SCHEMA_CHECK, description="pandera schema, validated lazily")
+            )
         if config.expectations is not None:
             planned.extend(self._plan_expectations(config.expectations))
         for spec in config.checks:
-            if not METRICS[spec.metric].per_column:
-                planned.append(PlannedCheck.from_spec(STAGE, spec))
-            elif spec.threshold.selector is not None:
+            if not METRICS[spec.metric].per_column or spec.threshold.selector is not None:
                 planned.append(PlannedCheck.from_spec(STAGE, spec))
         for column in self.checked_columns(config, context):
             planned.extend(self._plan_column(config, column))
@@ -207,8 +216,11 @@ class DataStage:
             if drift_spec is not None:
                 planned.append(PlannedCheck.from_spec(STAGE, drift_spec, selector=column))
             else:
-                planned.append(PlannedCheck(STAGE, "drift", column,
-                                            description="default threshold of the drift method"))
+                planned.append(
+                    PlannedCheck(
+                        STAGE, "drift", column, description="default threshold of the drift method"
+                    )
+                )
         for spec in by_metric.values():
             planned.append(PlannedCheck.from_spec(STAGE, spec, selector=column))
         return planned
@@ -224,8 +236,14 @@ class DataStage:
         planned = []
         for name in names:
             metric, _, rest = name.partition("[")
-            planned.append(PlannedCheck(STAGE, metric, rest[:-1] if rest else None,
-                                        description="Great Expectations expectation"))
+            planned.append(
+                PlannedCheck(
+                    STAGE,
+                    metric,
+                    rest[:-1] if rest else None,
+                    description="Great Expectations expectation",
+                )
+            )
         return planned
 
     # -- measuring -------------------------------------------------------------------
@@ -332,8 +350,11 @@ class _DataRun:
                 message=f"{len(missing)} reference column(s) missing from current data: {shown}",
                 details={"missing": missing},
             )
-        return Measurement(value=0.0, status=Status.PASS,
-                           message=f"all {len(reference_columns)} reference columns present")
+        return Measurement(
+            value=0.0,
+            status=Status.PASS,
+            message=f"all {len(reference_columns)} reference columns present",
+        )
 
     def _schema(self) -> Measurement:
         from mlgates.stages.schema import read_schema, validate_frame
@@ -345,8 +366,12 @@ class _DataRun:
         self.timings["schema_s"] = time.perf_counter() - started
         details: dict[str, Any] = {
             "failures": [
-                {"column": f.column, "check": f.check, "count": f.failure_count,
-                 "examples": list(f.examples)}
+                {
+                    "column": f.column,
+                    "check": f.check,
+                    "count": f.failure_count,
+                    "examples": list(f.examples),
+                }
                 for f in report.failures
             ],
             "extra_columns": list(report.extra_columns),
@@ -355,11 +380,20 @@ class _DataRun:
             note = ""
             if report.extra_columns:
                 note = f"; not in the schema: {', '.join(report.extra_columns[:10])}"
-            return Measurement(value=0.0, status=Status.PASS, method="pandera",
-                               message=f"{report.rows} rows match the schema{note}",
-                               details=details)
-        return Measurement(value=float(len(report.failures)), status=Status.FAIL,
-                           method="pandera", message=report.summary(), details=details)
+            return Measurement(
+                value=0.0,
+                status=Status.PASS,
+                method="pandera",
+                message=f"{report.rows} rows match the schema{note}",
+                details=details,
+            )
+        return Measurement(
+            value=float(len(report.failures)),
+            status=Status.FAIL,
+            method="pandera",
+            message=report.summary(),
+            details=details,
+        )
 
     def _drift_all(self, plan: Sequence[PlannedCheck]) -> dict[str, DriftAssessment | Measurement]:
         """Drift of every planned column, with the family-wise error split between them."""
@@ -378,15 +412,17 @@ class _DataRun:
             ref, cur = reference.columns.get(column), current.columns.get(column)
             if ref is None or cur is None:
                 where = "reference" if ref is None else "current data"
-                results[column] = Measurement(status=Status.ERROR,
-                                              message=f"column {column!r} is not in the {where}")
+                results[column] = Measurement(
+                    status=Status.ERROR, message=f"column {column!r} is not in the {where}"
+                )
                 continue
             method = self.config.column(column).method
             if method is None and self.config.drift_method != "auto":
                 method = self.config.drift_method
             method = method or default_method(ref)
-            threshold = (check.threshold.value if check.threshold is not None
-                         else DEFAULT_THRESHOLDS[method])  # type: ignore[index]
+            threshold = (
+                check.threshold.value if check.threshold is not None else DEFAULT_THRESHOLDS[method]
+            )
             smallest = min(ref.count, cur.count)
             if smallest < self.config.min_rows:
                 side = "reference" if ref.count < cur.count else "current data"
@@ -394,13 +430,20 @@ class _DataRun:
                     status=Status.INCONCLUSIVE,
                     method=method,
                     bound=threshold,
-                    message=(f"only {smallest} non-missing values in the {side} of {column!r}; "
-                             f"drift needs at least min_rows = {self.config.min_rows}"),
+                    message=(
+                        f"only {smallest} non-missing values in the {side} of {column!r}; "
+                        f"drift needs at least min_rows = {self.config.min_rows}"
+                    ),
                 )
                 continue
             try:
-                results[column] = assess_drift(ref, cur, method=method,  # type: ignore[arg-type]
-                                               threshold=threshold, alpha=alpha)
+                results[column] = assess_drift(
+                    ref,
+                    cur,
+                    method=method,  # type: ignore[arg-type]
+                    threshold=threshold,
+                    alpha=alpha,
+                )
             except ValueError as exc:
                 results[column] = Measurement(status=Status.ERROR, message=f"{column}: {exc}")
         self.timings["drift_s"] = time.perf_counter() - started
@@ -418,11 +461,11 @@ class _DataRun:
         results = self._drift_all(plan)
         decided = {c: r for c, r in results.items() if not isinstance(r, Measurement)}
         if not results:
-            return Measurement(status=Status.INCONCLUSIVE,
-                               message="no column is checked for drift")
+            return Measurement(status=Status.INCONCLUSIVE, message="no column is checked for drift")
         if not decided:
-            return Measurement(status=Status.INCONCLUSIVE,
-                               message="no column had enough rows to decide drift")
+            return Measurement(
+                status=Status.INCONCLUSIVE, message="no column had enough rows to decide drift"
+            )
         drifted = sorted(c for c, r in decided.items() if r.drifted)
         share = len(drifted) / len(decided)
         names = f": {', '.join(drifted[:10])}" if drifted else ""
@@ -439,15 +482,18 @@ class _DataRun:
         assert column is not None
         cur = self.current_profile.columns.get(column)
         if cur is None:
-            return Measurement(status=Status.ERROR, message=f"column {column!r} not in current data")
+            return Measurement(
+                status=Status.ERROR, message=f"column {column!r} not in current data"
+            )
         total = cur.count + cur.null_count
         share = cur.null_count / total if total else float("nan")
         anchor = None
         if check.threshold is not None and check.threshold.anchor is Anchor.REFERENCE:
             ref = self.reference.columns.get(column)
             if ref is None:
-                return Measurement(status=Status.ERROR,
-                                   message=f"column {column!r} is not in the reference")
+                return Measurement(
+                    status=Status.ERROR, message=f"column {column!r} is not in the reference"
+                )
             ref_total = ref.count + ref.null_count
             anchor = ref.null_count / ref_total if ref_total else float("nan")
         return Measurement(
@@ -458,8 +504,9 @@ class _DataRun:
 
     def _row_count(self) -> Measurement:
         anchor = float(self.reference.row_count) if self.config.reference is not None else None
-        return Measurement(value=float(len(self.current)), anchor_value=anchor,
-                           message=f"{len(self.current)} rows")
+        return Measurement(
+            value=float(len(self.current)), anchor_value=anchor, message=f"{len(self.current)} rows"
+        )
 
     def _expectation(self, check: PlannedCheck) -> Measurement:
         if self._expectations is None:
@@ -481,14 +528,16 @@ class _DataRun:
         outcomes = run_suite(self.current, suite, suite_name=path.stem)
         self.timings["expectations_s"] = time.perf_counter() - started
         measured = {}
-        for name, outcome in zip(suite_check_names(suite), outcomes):
+        for name, outcome in zip(suite_check_names(suite), outcomes, strict=True):
             metric, _, rest = name.partition("[")
             status = Status.PASS if outcome.success else Status.FAIL
             if outcome.exception:
                 status = Status.ERROR
             message = outcome.exception or outcome.observed
             measured[check_id(STAGE, metric, rest[:-1] if rest else None)] = Measurement(
-                status=status, message=message, method="great_expectations",
+                status=status,
+                message=message,
+                method="great_expectations",
                 details={"kwargs": dict(outcome.kwargs)},
             )
         return measured
@@ -497,18 +546,25 @@ class _DataRun:
 def _drift_to_measurement(column: str, result: DriftAssessment) -> Measurement:
     sizes = f"n {result.n_reference} vs {result.n_current}"
     if result.drifted:
-        verdict = (f"{result.method} distance {result.distance:.3g} > {result.threshold:g} and "
-                   f"beyond sampling noise {result.noise_floor:.3g} ({sizes})")
+        verdict = (
+            f"{result.method} distance {result.distance:.3g} > {result.threshold:g} and "
+            f"beyond sampling noise {result.noise_floor:.3g} ({sizes})"
+        )
     elif result.distance > result.threshold:
-        verdict = (f"{result.method} distance {result.distance:.3g} > {result.threshold:g} but "
-                   f"within sampling noise {result.noise_floor:.3g} ({sizes}): no evidence of drift")
+        verdict = (
+            f"{result.method} distance {result.distance:.3g} > {result.threshold:g} but "
+            f"within sampling noise {result.noise_floor:.3g} ({sizes}): no evidence of drift"
+        )
     else:
-        verdict = f"{result.method} distance {result.distance:.3g} <= {result.threshold:g} ({sizes})"
+        verdict = (
+            f"{result.method} distance {result.distance:.3g} <= {result.threshold:g} ({sizes})"
+        )
     changes = "; ".join(
         f"{label} {ref:.1%} -> {cur:.1%}" for label, ref, cur in result.top_changes[:2]
     )
-    message = f"{column}: {verdict}" + (f"; largest change {changes}" if result.drifted and changes
-                                        else "")
+    message = f"{column}: {verdict}" + (
+        f"; largest change {changes}" if result.drifted and changes else ""
+    )
     return Measurement(
         value=result.distance,
         bound=result.threshold,
