@@ -139,9 +139,12 @@ class MlgatesSession:
         report = yield
         if call.when != "call" or not isinstance(item, CheckItem) or item.result is None:
             return report
-        report.mlgates_result = item.result.to_dict()
-        report.mlgates_config = str(item.config_path)
-        report.mlgates_files = self.files(item.config_path)
+        # Extra report attributes travel with the report from xdist workers.
+        report.__dict__.update(
+            mlgates_result=item.result.to_dict(),
+            mlgates_config=str(item.config_path),
+            mlgates_files=self.files(item.config_path),
+        )
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
