@@ -8,6 +8,7 @@ and edited by hand.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -150,7 +151,7 @@ def _quote(example: str) -> str:
 
 
 def infer_schema(
-    frame: pd.DataFrame, *, margin: float = 0.1, max_categories: int = 20
+    frame: pd.DataFrame, *, margin: float = 0.25, max_categories: int = 20
 ) -> pa.DataFrameSchema:
     """Infer a validation schema from reference data.
 
@@ -160,8 +161,10 @@ def infer_schema(
         Reference data; not modified.
     margin : float
         Numeric ranges are widened by ``margin * (max - min)`` on each side
-        (``margin * |value|``, or ``margin``, when the column is constant).
-        Integer bounds are rounded outward to integers.
+        (``margin * |value|``, or ``margin``, when the column is constant),
+        but never below zero for a column without negative values: a range
+        inferred from a sample must cover new samples of the same data, and a
+        negative age must still fail. Integer bounds are rounded outward.
     max_categories : int
         String, object, categorical and boolean columns with at most this many
         distinct values get an ``isin`` check; others only dtype and nullability.
@@ -235,7 +238,7 @@ def _int_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
         return []
     low, high = int(values.min()), int(values.max())
     pad = math.ceil(_pad(float(low), float(high), margin))
-    low, high = low - pad, high + pad
+    low, high = (max(low - pad, 0) if low >= 0 else low - pad), high + pad
     try:
         info = np.iinfo(getattr(series.dtype, "numpy_dtype", series.dtype))
     except (TypeError, ValueError):
@@ -252,7 +255,7 @@ def _float_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
         return []
     low, high = float(finite.min()), float(finite.max())
     pad = _pad(low, high, margin)
-    low, high = _round_outward(low - pad, high + pad)
+    low, high = _round_outward(max(low - pad, 0.0) if low >= 0 else low - pad, high + pad)
     if np.isneginf(values).any():
         low = -math.inf
     if np.isposinf(values).any():
@@ -353,6 +356,9 @@ def read_schema(path: Path) -> pa.DataFrameSchema:
     columns = content.get("columns")
     if columns is not None and not isinstance(columns, (dict, list)):
         raise SchemaFileError(f"schema file {path}: 'columns' must be a mapping")
+    problem = _unknown_keys(content)
+    if problem:
+        raise SchemaFileError(f"schema file {path}: {problem}")
     try:
         schema = deserialize(content)
     except Exception as exc:  # pandera raises many exception types here
@@ -364,6 +370,53 @@ def read_schema(path: Path) -> pa.DataFrameSchema:
     if not isinstance(schema, pa.DataFrameSchema):  # pragma: no cover - defensive
         raise SchemaFileError(f"schema file {path} is not a pandera dataframe schema")
     return schema
+
+
+@functools.cache
+def _known_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """Keys pandera reads at the top level and on a column of a dataframe schema."""
+    from pandera.io import pandas_io
+
+    serialize: Any = pandas_io.serialize_schema
+    sample = serialize(pa.DataFrameSchema({"a": pa.Column(float)}), minimal=False)
+    top = set(sample) | {"metadata", "dataframe_library", "multiindex"}
+    column = set(sample["columns"]["a"]) | {"name", "checks", "default"}
+    return frozenset(top), frozenset(column)
+
+
+def _unknown_keys(content: dict[Any, Any]) -> str:
+    """Describe keys pandera would silently ignore (typos), or return ``""``."""
+    top, column_keys = _known_keys()
+    unknown = [str(key) for key in content if key not in top]
+    if unknown:
+        return f"unknown top-level key(s): {', '.join(unknown)}"
+    columns = content.get("columns") or {}
+    specs = (
+        [(spec.get("name"), spec) if isinstance(spec, dict) else (None, spec) for spec in columns]
+        if isinstance(columns, list)
+        else list(columns.items())
+    )
+    for name, spec in specs:
+        if not isinstance(spec, dict):
+            got = _short_text(repr(spec))
+            return f"column {name!r}: expected a mapping of column options, got {got}"
+        flat_checks = [
+            str(key)
+            for key in spec
+            if key not in column_keys
+            and not str(key).startswith("_")
+            and callable(getattr(pa.Check, str(key), None))
+        ]
+        unknown = [str(key) for key in spec if key not in column_keys and key not in flat_checks]
+        if unknown:
+            shown = ", ".join(unknown)
+            return f"column {name!r}: unknown key(s) {shown} (neither a column option nor a check)"
+        if flat_checks and spec.get("checks") is not None:
+            return (
+                f"column {name!r}: both a 'checks' list and check keys "
+                f"({', '.join(flat_checks)}); pandera would ignore the latter"
+            )
+    return ""
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

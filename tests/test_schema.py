@@ -1,0 +1,442 @@
+"""Schema stage: inference, YAML round trip, defect reporting and bad schema files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+from pandera.config import config_context
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+from mlgates.stages.schema import (
+    FRAME,
+    ColumnFailure,
+    SchemaFileError,
+    SchemaReport,
+    infer_schema,
+    read_schema,
+    validate_frame,
+    write_schema,
+)
+
+REGIONS = ["east", "north", "south", "west"]
+
+
+def with_strings(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Add generated low- and high-cardinality string, categorical and boolean columns."""
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    out = frame.copy()
+    out["region"] = rng.choice(REGIONS, n)
+    out["customer_id"] = [f"c{i:06d}" for i in rng.permutation(n)]
+    out["tier"] = pd.Categorical(rng.choice(["gold", "silver", "bronze"], n))
+    out["active"] = rng.random(n) < 0.7
+    out["visits"] = rng.integers(0, 50, n)
+    return out
+
+
+def diabetes() -> pd.DataFrame:
+    return with_strings(load_diabetes(as_frame=True).frame)
+
+
+def breast_cancer() -> pd.DataFrame:
+    return with_strings(load_breast_cancer(as_frame=True).frame, seed=1)
+
+
+def wine() -> pd.DataFrame:
+    return with_strings(load_wine(as_frame=True).frame, seed=2)
+
+
+DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
+    "diabetes": diabetes,
+    "breast_cancer": breast_cancer,
+    "wine": wine,
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    frame = diabetes()
+    frame.loc[frame.index[::17], "s4"] = np.nan  # one nullable float column
+    return frame
+
+
+@pytest.fixture(scope="module")
+def schema(data: pd.DataFrame) -> pa.DataFrameSchema:
+    return infer_schema(data)
+
+
+def failure(report: SchemaReport, column: str, check_prefix: str) -> ColumnFailure:
+    matches = [
+        f for f in report.failures if f.column == column and f.check.startswith(check_prefix)
+    ]
+    assert len(matches) == 1, report.failures
+    return matches[0]
+
+
+# --------------------------------------------------------------------------- inference
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_inferred_schema_accepts_its_data_and_random_halves(name: str) -> None:
+    frame = DATASETS[name]()
+    schema = infer_schema(frame)
+    report = validate_frame(frame, schema)
+    assert report.ok, report.summary()
+    assert report.rows == len(frame)
+    assert report.extra_columns == ()
+    for seed in range(5):
+        half = frame.sample(frac=0.5, random_state=seed)
+        assert validate_frame(half, schema).ok
+
+
+def test_inferred_checks_per_column_kind(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    assert list(schema.columns) == list(data.columns)
+    assert schema.strict is False
+    assert schema.coerce is False
+    assert all(c.required and not c.coerce for c in schema.columns.values())
+
+    age = schema.columns["age"]
+    assert str(age.dtype) == "float64"
+    assert age.nullable is False
+    (check,) = age.checks
+    assert check.name == "in_range"
+    low, high = data["age"].min(), data["age"].max()
+    span = high - low
+    assert check.statistics["min_value"] <= low - 0.25 * span
+    assert check.statistics["max_value"] >= high + 0.25 * span
+    assert check.statistics["min_value"] > low - 0.26 * span  # rounding stays close
+
+    assert schema.columns["s4"].nullable is True
+
+    (visits,) = schema.columns["visits"].checks
+    assert visits.name == "in_range"
+    assert isinstance(visits.statistics["min_value"], int)
+    assert isinstance(visits.statistics["max_value"], int)
+    assert visits.statistics["min_value"] <= data["visits"].min() - 4
+    assert visits.statistics["max_value"] >= data["visits"].max() + 4
+
+    (region,) = schema.columns["region"].checks
+    assert region.name == "isin"
+    assert list(region.statistics["allowed_values"]) == REGIONS
+    (tier,) = schema.columns["tier"].checks
+    assert list(tier.statistics["allowed_values"]) == ["bronze", "gold", "silver"]
+    (active,) = schema.columns["active"].checks
+    assert list(active.statistics["allowed_values"]) == [False, True]
+    assert schema.columns["customer_id"].checks == []  # high cardinality: dtype only
+
+
+def test_constant_and_special_numeric_columns() -> None:
+    frame = pd.DataFrame(
+        {
+            "zero": [0.0, 0.0, 0.0],
+            "const": [5.0, 5.0, 5.0],
+            "const_int": [7, 7, 7],
+            "with_inf": [1.0, np.inf, 2.0],
+            "all_nan": [np.nan, np.nan, np.nan],
+            "when": pd.date_range("2024-01-01", periods=3),
+        }
+    )
+    schema = infer_schema(frame, margin=0.1)
+    stats = {
+        name: [{k: c.statistics[k] for k in ("min_value", "max_value")} for c in col.checks]
+        for name, col in schema.columns.items()
+    }
+    assert stats["zero"] == [{"min_value": 0.0, "max_value": 0.1}]
+    # a column without negative values keeps a lower bound of zero
+    assert stats["const"] == [{"min_value": 4.5, "max_value": 5.5}]
+    assert stats["const_int"] == [{"min_value": 6, "max_value": 8}]
+    assert stats["with_inf"][0]["max_value"] == np.inf
+    assert stats["all_nan"] == []
+    assert stats["when"] == []
+    assert validate_frame(frame, schema).ok
+
+
+def test_max_categories_and_margin_arguments() -> None:
+    frame = pd.DataFrame({"s": list("abcde") * 2, "x": np.arange(10.0)})
+    assert infer_schema(frame, max_categories=4).columns["s"].checks == []
+    assert infer_schema(frame, max_categories=5).columns["s"].checks[0].name == "isin"
+    (tight,) = infer_schema(frame, margin=0.0).columns["x"].checks
+    assert (tight.statistics["min_value"], tight.statistics["max_value"]) == (0.0, 9.0)
+    with pytest.raises(ValueError, match="margin"):
+        infer_schema(frame, margin=-1)
+
+
+# --------------------------------------------------------------------------- YAML round trip
+
+
+def describe(schema: pa.DataFrameSchema) -> dict[str, tuple[object, ...]]:
+    return {
+        str(name): (
+            str(col.dtype),
+            col.nullable,
+            col.required,
+            tuple((c.name, repr(sorted(c.statistics.items()))) for c in col.checks),
+        )
+        for name, col in schema.columns.items()
+    }
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_yaml_round_trip_keeps_every_check(name: str, tmp_path: Path) -> None:
+    frame = DATASETS[name]()
+    schema = infer_schema(frame)
+    path = tmp_path / "nested" / "schema.yaml"
+    write_schema(schema, path)
+    loaded = read_schema(path)
+    assert describe(loaded) == describe(schema)
+    assert loaded.strict == schema.strict and loaded.coerce == schema.coerce
+    assert "in_range" in path.read_text(encoding="utf-8")
+
+    broken = frame.copy()
+    numeric = broken.select_dtypes("number").columns[0]
+    broken.loc[broken.index[:3], numeric] = 1e9
+    broken.loc[broken.index[3], "region"] = "Mars"
+    broken = broken.drop(columns=["tier"])
+    assert validate_frame(broken, loaded) == validate_frame(broken, schema)
+    assert validate_frame(frame, loaded).ok
+
+
+def test_write_schema_overwrites_without_leftovers(
+    schema: pa.DataFrameSchema, tmp_path: Path
+) -> None:
+    path = tmp_path / "schema.yaml"
+    write_schema(schema, path)
+    write_schema(schema, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["schema.yaml"]
+
+
+# --------------------------------------------------------------------------- defects
+
+
+def test_out_of_range_value_is_named(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    bad = data.copy()
+    bad.loc[bad.index[[3, 9, 40]], "bmi"] = [5.0, -5.0, 5.0]
+    report = validate_frame(bad, schema)
+    assert not report.ok
+    (only,) = report.failures
+    assert only.column == "bmi"
+    assert only.check.startswith("in_range(")
+    assert only.failure_count == 3
+    assert only.examples == ("5.0", "-5.0")
+    assert "bmi in_range(" in report.summary()
+    assert "x3 e.g. [5.0, -5.0]" in report.summary()
+
+
+def test_integer_range(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    bad = data.copy()
+    bad.loc[bad.index[0], "visits"] = 1000
+    only = failure(validate_frame(bad, schema), "visits", "in_range(")
+    assert only.failure_count == 1 and only.examples == ("1000",)
+
+
+def test_nulls_in_non_nullable_column(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    bad = data.copy()
+    bad.loc[bad.index[:7], "bp"] = np.nan
+    bad.loc[bad.index[:2], "s4"] = np.nan  # nullable: allowed
+    report = validate_frame(bad, schema)
+    (only,) = report.failures
+    assert (only.column, only.check, only.failure_count) == ("bp", "not_nullable", 7)
+    assert only.examples == ()
+    assert "bp not_nullable x7" in report.summary()
+
+
+def test_unseen_category(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    bad = data.copy()
+    bad.loc[bad.index[[1, 2, 3]], "region"] = ["Mars", "Venus", "Mars"]
+    report = validate_frame(bad, schema)
+    only = failure(report, "region", "isin(")
+    assert only.failure_count == 3
+    assert only.examples == ("Mars", "Venus")
+    assert "e.g. ['Mars', 'Venus']" in report.summary()
+
+
+def test_unseen_value_in_categorical_column(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    bad = data.copy()
+    bad["tier"] = bad["tier"].cat.add_categories(["platinum"])
+    bad.loc[bad.index[0], "tier"] = "platinum"
+    only = failure(validate_frame(bad, schema), "tier", "isin(")
+    assert only.examples == ("platinum",)
+
+
+def test_wrong_dtype(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    bad = data.copy()
+    bad["bp"] = bad["bp"].astype(object)
+    bad.loc[bad.index[5], "bp"] = "n/a"
+    bad["visits"] = bad["visits"].astype("float64")
+    report = validate_frame(bad, schema)
+    bp = failure(report, "bp", "dtype(")
+    assert bp.check == "dtype('float64')"
+    assert "n/a" in bp.examples
+    visits = failure(report, "visits", "dtype(")
+    assert visits.check == "dtype('int64')"
+    assert visits.examples == ("float64",)
+
+
+def test_missing_column(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    report = validate_frame(data.drop(columns=["s1", "region"]), schema)
+    assert [(f.column, f.check, f.failure_count) for f in report.failures] == [
+        ("region", "column_in_dataframe", 1),
+        ("s1", "column_in_dataframe", 1),
+    ]
+    assert report.summary().startswith("2 columns fail: region column_in_dataframe x1")
+
+
+def test_several_defects_reported_together_and_input_untouched(
+    data: pd.DataFrame, schema: pa.DataFrameSchema
+) -> None:
+    bad = data.copy()
+    bad.loc[bad.index[:4], "age"] = 3.0
+    bad.loc[bad.index[10:15], "bp"] = np.nan
+    bad.loc[bad.index[20], "region"] = "Mars"
+    bad["visits"] = bad["visits"].astype("float64")
+    bad = bad.drop(columns=["s6"])
+    bad["unexpected"] = 1
+    before = bad.copy()
+
+    report = validate_frame(bad, schema)
+
+    pd.testing.assert_frame_equal(bad, before)
+    found = {(f.column, f.check.split("(")[0]): f.failure_count for f in report.failures}
+    assert found == {
+        ("age", "in_range"): 4,
+        ("bp", "not_nullable"): 5,
+        ("region", "isin"): 1,
+        ("visits", "dtype"): 1,
+        ("s6", "column_in_dataframe"): 1,
+    }
+    keys = [(f.column, f.check) for f in report.failures]
+    assert keys == sorted(keys)
+    assert report.extra_columns == ("unexpected",)
+    summary = report.summary()
+    assert summary.startswith("5 columns fail: ")
+    assert "extra column not in schema: unexpected" in summary
+    assert "+2 more columns" in report.summary(max_columns=3)
+    assert "\n" not in summary
+
+
+def test_extra_columns_are_a_note_not_a_failure(
+    data: pd.DataFrame, schema: pa.DataFrameSchema
+) -> None:
+    report = validate_frame(data.assign(new_feature=1.0), schema)
+    assert report.ok
+    assert report.extra_columns == ("new_feature",)
+    assert "new_feature" in report.summary()
+
+
+def test_long_value_sets_are_abbreviated() -> None:
+    frame = pd.DataFrame({"code": [f"code-{i:02d}" for i in range(15)] * 2})
+    schema = infer_schema(frame)
+    bad = frame.copy()
+    bad.loc[0, "code"] = "zzz"
+    (only,) = validate_frame(bad, schema).failures
+    assert only.check == "isin([...])"
+
+
+def test_examples_are_capped_distinct_and_short(
+    schema: pa.DataFrameSchema, data: pd.DataFrame
+) -> None:
+    bad = data.copy()
+    bad["region"] = [f"planet-{i % 9}-" + "x" * 60 for i in range(len(bad))]
+    only = failure(validate_frame(bad, schema), "region", "isin(")
+    assert only.failure_count == len(bad)
+    assert len(only.examples) == 5
+    assert len(set(only.examples)) == 5
+    assert all(len(e) <= 40 for e in only.examples)
+
+
+def test_validation_runs_even_when_pandera_is_disabled(
+    data: pd.DataFrame, schema: pa.DataFrameSchema
+) -> None:
+    bad = data.copy()
+    bad.loc[bad.index[0], "age"] = 9.0
+    with config_context(validation_enabled=False, validation_depth="SCHEMA_ONLY"):
+        report = validate_frame(bad, schema)
+    assert failure(report, "age", "in_range(").failure_count == 1
+
+
+def test_report_summary_when_ok() -> None:
+    assert SchemaReport(failures=(), rows=10).summary() == "schema ok: 10 rows"
+    one = SchemaReport(failures=(ColumnFailure(FRAME, "x", 1, ()),), rows=1)
+    assert one.summary() == "1 column fails: <frame> x x1"
+
+
+# --------------------------------------------------------------------------- bad schema files
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad_schema.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_schema_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.yaml"
+    with pytest.raises(SchemaFileError, match=r"nowhere\.yaml.*not found"):
+        read_schema(path)
+
+
+def test_schema_path_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(SchemaFileError, match=str(tmp_path.name)):
+        read_schema(tmp_path)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "schema_type: dataframe\ncolumns:\n  a:\n    dtype: [int64\n")
+    with pytest.raises(SchemaFileError, match=r"bad_schema\.yaml is not valid YAML: line \d+"):
+        read_schema(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "not a pandera dataframe schema"),
+        ("- a\n- b\n", "not a pandera dataframe schema"),
+        ("name: model\nthreshold: 0.5\n", "not a pandera dataframe schema"),
+        ("schema_type: series\ncolumns: {}\n", "'series' schema"),
+        ("schema_type: dataframe\ncolumns: 3\n", "'columns' must be a mapping"),
+        ("schema_type: dataframe\ncolumns:\n  a:\n    dtype: flaot64\n", "not a valid pandera"),
+        (
+            "schema_type: dataframe\ncolumns:\n  a:\n    dtype: float64\n    no_such_check: 1\n",
+            "unknown key(s) no_such_check",
+        ),
+        (
+            "schema_type: dataframe\nstrcit: true\ncolumns: {}\n",
+            "unknown top-level key(s): strcit",
+        ),
+        (
+            "schema_type: dataframe\ncolumns:\n  a:\n    dtype: float64\n    in_range: [0, 1]\n"
+            "    checks:\n    - value: [1]\n      options: {check_name: isin}\n",
+            "pandera would ignore",
+        ),
+        (
+            "schema_type: dataframe\ncolumns:\n  a:\n    dtype: float64\n"
+            "    in_range:\n      lo: 1\n",
+            "not a valid pandera",
+        ),
+        ("schema_type: dataframe\ncolumns:\n  a: 7\n", "expected a mapping of column options"),
+    ],
+)
+def test_not_a_pandera_schema(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(SchemaFileError) as caught:
+        read_schema(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert problem in message
+    assert "\n" not in message
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"columns:\n  caf\xe9: {}\n")
+    with pytest.raises(SchemaFileError, match=r"latin\.yaml is not UTF-8"):
+        read_schema(path)
+
+
+def test_schema_file_error_is_a_value_error() -> None:
+    assert issubclass(SchemaFileError, ValueError)
