@@ -1,44 +1,77 @@
 """Drift between a reference and a current column summary.
 
-A column drifted only when its distance is beyond the threshold (an effect that
-matters) *and* beyond the sampling noise at the two sample sizes (the ``1 -
-alpha`` quantile of the distance between two samples of one distribution). The
-first condition stops large samples from flagging trivial differences; the second
-stops small samples from flagging noise. ``alpha`` is per column: callers split a
-family-wise level over the columns they check.
+A column drifted only when its distance is beyond the threshold (a change that
+matters) *and* beyond the sampling noise at the two sample sizes (the
+``1 - alpha`` quantile of the distance between two samples of one
+distribution). The first condition keeps large samples from flagging trivial
+differences; the second keeps small samples from flagging noise. ``alpha`` is
+per column: callers split a family-wise level over the columns they check
+(e.g. ``0.01 / number_of_columns``).
+
+Shares are counts over the non-null count; for categorical columns the values
+outside the kept categories (``other_count``) form one more bin.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, TypeAlias
 
 import numpy as np
-from scipy import stats
+import numpy.typing as npt
+from scipy import special, stats
 
 from mlgates.stats.profile import (
-    NULL_DRAWS,
-    NULL_LEVELS,
+    TAIL_LEVEL,
     CategoricalProfile,
     ColumnProfile,
     NumericProfile,
+    _outer_knots,
+    wasserstein_null_table,
 )
 
-DriftMethod = Literal["wasserstein", "jensenshannon", "psi", "ks"]
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "wasserstein": 0.1,
-    "jensenshannon": 0.1,
-    "psi": 0.2,
-    "ks": 0.1,
-}
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "DriftAssessment",
+    "DriftMethod",
+    "assess_drift",
+    "default_method",
+    "jensenshannon_distance",
+    "ks_statistic",
+    "methods_for",
+    "population_stability_index",
+    "wasserstein_distance",
+    "wasserstein_null_quantile",
+]
+
+DriftMethod: TypeAlias = Literal["wasserstein", "jensenshannon", "psi", "ks"]
+DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
+    {"wasserstein": 0.1, "jensenshannon": 0.1, "psi": 0.2, "ks": 0.1}
+)
+"""Default threshold per method (read-only)."""
 PSI_GROUPS = 10
+"""Numeric PSI merges the reference bins into this many equal-mass groups."""
 PSI_EPSILON = 1e-4
+"""Share given to empty bins in the PSI, before renormalising."""
+OTHER_LABEL = "<other>"
+"""Label of the bin of categories not kept in the reference profile."""
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+_TOP_CHANGES = 3
 
 
 @dataclass(frozen=True)
 class DriftAssessment:
-    """The distance, the bounds it was held to and the decision for one column."""
+    """Distance, the bounds it was held to, and the decision for one column.
+
+    ``drifted`` is ``distance > threshold and distance > noise_floor``.
+    ``top_changes`` holds up to three ``(label, reference_share, current_share)``
+    for the bins or categories whose share changed most.
+    """
 
     method: DriftMethod
     distance: float
@@ -51,96 +84,137 @@ class DriftAssessment:
 
 
 def default_method(profile: ColumnProfile) -> DriftMethod:
-    """Wasserstein for numeric columns, Jensen–Shannon for categorical ones."""
+    """``wasserstein`` for numeric columns, ``jensenshannon`` for categorical ones."""
     return "wasserstein" if isinstance(profile, NumericProfile) else "jensenshannon"
 
 
 def methods_for(profile: ColumnProfile) -> tuple[DriftMethod, ...]:
-    """The methods that apply to a column of this kind."""
+    """The methods that apply to a column of this kind, the default first."""
     if isinstance(profile, NumericProfile):
         return ("wasserstein", "ks", "psi")
     return ("jensenshannon", "psi")
 
 
-# -- shares and labels ---------------------------------------------------------------
+# -- bins, shares and labels ----------------------------------------------------------
 
 
-def _counts(profile: ColumnProfile) -> np.ndarray:
+def _counts(profile: ColumnProfile) -> FloatArray:
     if isinstance(profile, CategoricalProfile):
         return np.array([*profile.counts, profile.other_count], dtype=np.float64)
     return np.asarray(profile.counts, dtype=np.float64)
 
 
+def _interval(low: float, high: float) -> str:
+    right = "]" if math.isfinite(high) else ")"
+    return f"({low:.4g}, {high:.4g}{right}"
+
+
 def _labels(profile: ColumnProfile) -> list[str]:
     if isinstance(profile, CategoricalProfile):
-        return [*profile.categories, "(unseen categories)"]
-    edges = [f"{e:.4g}" for e in profile.edges]
-    if not edges:
-        return ["all values"]
-    return [f"<= {edges[0]}"] + [f"({a}, {b}]" for a, b in zip(edges, edges[1:])] + [
-        f"> {edges[-1]}"
-    ]
+        return [*profile.categories, OTHER_LABEL]
+    bounds = [-math.inf, *profile.edges, math.inf]
+    return [_interval(low, high) for low, high in itertools.pairwise(bounds)]
 
 
 def _check_compatible(reference: ColumnProfile, current: ColumnProfile) -> None:
     if type(reference) is not type(current):
         raise ValueError(
-            f"reference is {reference.kind} but current data is {current.kind}"
+            f"the reference profile is {reference.kind} but the current one is {current.kind}"
         )
-    if isinstance(reference, NumericProfile) and isinstance(current, NumericProfile):
+    if isinstance(reference, NumericProfile):
+        assert isinstance(current, NumericProfile)
         if reference.edges != current.edges:
-            raise ValueError("profiles use different bins; summarise the current data "
-                             "with profile_against(reference, values)")
-    elif isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
+            raise ValueError(
+                "the profiles have different bin edges; summarise the current data with "
+                "profile_against(reference, values)"
+            )
+    else:
+        assert isinstance(current, CategoricalProfile)
         if reference.categories != current.categories:
-            raise ValueError("profiles use different categories; summarise the current data "
-                             "with profile_against(reference, values)")
+            raise ValueError(
+                "the profiles have different categories; summarise the current data with "
+                "profile_against(reference, values)"
+            )
 
 
-# -- distances -----------------------------------------------------------------------
+def _decile_starts(reference_counts: FloatArray) -> npt.NDArray[np.intp]:
+    """First bin of each group when consecutive bins are merged into reference deciles.
+
+    Each decile boundary is the edge whose reference CDF is closest to ``k / 10``;
+    boundaries that coincide (point masses) merge their groups.
+    """
+    cdf = np.cumsum(reference_counts)[:-1] / reference_counts.sum()
+    if cdf.size == 0:
+        return np.zeros(1, dtype=np.intp)
+    targets = np.arange(1, PSI_GROUPS) / PSI_GROUPS
+    nearest = np.abs(cdf[None, :] - targets[:, None]).argmin(axis=1)
+    return np.concatenate(([0], np.unique(nearest) + 1)).astype(np.intp)
 
 
-def jensenshannon_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen–Shannon distance in bits (0 to 1) between two share vectors."""
-    p = p / p.sum()
-    q = q / q.sum()
-    m = (p + q) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        left = np.where(p > 0, p * np.log2(p / m), 0.0)
-        right = np.where(q > 0, q * np.log2(q / m), 0.0)
-    divergence = max(float(left.sum() + right.sum()) / 2, 0.0)
-    return math.sqrt(divergence)
+# -- distances ------------------------------------------------------------------------
 
 
-def psi(p: np.ndarray, q: np.ndarray) -> float:
-    """Population stability index of shares ``q`` against ``p``, zeros smoothed."""
-    p = np.maximum(p / p.sum(), PSI_EPSILON)
-    q = np.maximum(q / q.sum(), PSI_EPSILON)
-    p, q = p / p.sum(), q / q.sum()
-    return float(np.sum((q - p) * np.log(q / p)))
+def jensenshannon_distance(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
+    """Jensen-Shannon distance in bits (0 to 1) between two count or share vectors.
+
+    Equal to ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
+    """
+    left = np.asarray(p, dtype=np.float64)
+    right = np.asarray(q, dtype=np.float64)
+    left = left / left.sum()
+    right = right / right.sum()
+    middle = (left + right) / 2
+    divergence = float(
+        np.sum(special.rel_entr(left, middle)) + np.sum(special.rel_entr(right, middle))
+    )
+    return math.sqrt(max(divergence / (2 * math.log(2)), 0.0))
 
 
-def _decile_groups(reference_counts: np.ndarray) -> np.ndarray:
-    """Group index (0..9) of each numeric bin: consecutive bins merged into reference deciles."""
-    total = reference_counts.sum()
-    if total == 0:
-        return np.zeros(reference_counts.size, dtype=np.int64)
-    ends = np.cumsum(reference_counts) / total
-    starts = ends - reference_counts / total
-    return np.minimum((starts * PSI_GROUPS + 1e-9).astype(np.int64), PSI_GROUPS - 1)
+def population_stability_index(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
+    """PSI ``sum((q - p) * ln(q / p))`` of shares ``q`` against reference shares ``p``.
 
-
-def _cdf_at_edges(counts: np.ndarray) -> np.ndarray:
-    """CDF at the bin edges: the cumulative share through each bin but the last."""
-    return np.cumsum(counts)[:-1] / counts.sum()
+    Both vectors are normalised; empty bins get a share of :data:`PSI_EPSILON`
+    before renormalising.
+    """
+    ref = np.asarray(p, dtype=np.float64)
+    cur = np.asarray(q, dtype=np.float64)
+    ref = np.where(ref > 0, ref / ref.sum(), PSI_EPSILON)
+    cur = np.where(cur > 0, cur / cur.sum(), PSI_EPSILON)
+    ref, cur = ref / ref.sum(), cur / cur.sum()
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
 def ks_statistic(reference: NumericProfile, current: NumericProfile) -> float:
-    """Largest CDF gap at the bin edges (exact statistic within one bin's mass)."""
-    if not reference.edges:
+    """Largest gap between the two CDFs at the bin edges.
+
+    A lower bound of the exact two-sample statistic, short of it by at most the
+    mass of one bin.
+    """
+    _check_compatible(reference, current)
+    if not reference.edges or reference.count == 0 or current.count == 0:
         return 0.0
-    gap = _cdf_at_edges(_counts(reference)) - _cdf_at_edges(_counts(current))
-    return float(np.max(np.abs(gap)))
+    cdf_r = np.cumsum(reference.counts)[:-1] / reference.count
+    cdf_c = np.cumsum(current.counts)[:-1] / current.count
+    return float(np.max(np.abs(cdf_r - cdf_c)))
+
+
+def _cdf_knots(profile: NumericProfile, edges: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Knots of a binned CDF that is linear inside each bin (see :func:`wasserstein_distance`)."""
+    low, high = _outer_knots(profile)
+    inner = np.cumsum(profile.counts)[:-1] / profile.count
+    return (
+        np.concatenate(([low], edges, [high])),
+        np.concatenate(([0.0], inner, [1.0])),
+    )
+
+
+def _abs_linear_integral(left: FloatArray, right: FloatArray) -> FloatArray:
+    """Integral over [0, 1] of ``|left + (right - left) t|``, elementwise."""
+    a, b = np.abs(left), np.abs(right)
+    total = a + b
+    product = left * right
+    correction = np.divide(-product, total, out=np.zeros_like(total), where=product < 0)
+    return np.asarray(total / 2 - correction, dtype=np.float64)
 
 
 def _scale(profile: NumericProfile) -> float:
@@ -148,97 +222,67 @@ def _scale(profile: NumericProfile) -> float:
 
 
 def wasserstein_distance(reference: NumericProfile, current: NumericProfile) -> float:
-    """W1 distance between the binned distributions over the reference's std.
+    """W1 distance between the binned distributions, over the reference std.
 
-    Both CDFs are linear inside each bin; the outer bins reach to the smallest and
-    largest value seen in either sample, so mass beyond the reference range counts.
+    Each CDF is linear inside each bin. The two open-ended bins of each profile
+    are uniform with the mean of their values (``tail_means``), so mass beyond
+    the reference range counts at its actual distance; profiles without tail
+    means reach to their own minimum and maximum. ``|F_r - F_c|`` is integrated
+    exactly on every segment between the knots of both CDFs (sign changes
+    included). The std is replaced by 1 when it is 0 or nan; infinite values
+    count as mass at the outermost edge.
     """
-    low = min(reference.min, current.min)
-    high = max(reference.max, current.max)
-    grid = np.array([low, *reference.edges, high], dtype=np.float64)
-    widths = np.maximum(np.diff(grid), 0.0)
-    inner_r = _cdf_at_edges(_counts(reference))
-    inner_c = _cdf_at_edges(_counts(current))
-    gaps = np.concatenate(([0.0], inner_r - inner_c, [0.0]))
-    a, b = gaps[:-1], gaps[1:]
-    same_sign = a * b >= 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        crossing = (a * a + b * b) / (2 * (np.abs(a) + np.abs(b)))
-    area = np.where(same_sign, (np.abs(a) + np.abs(b)) / 2, np.nan_to_num(crossing))
-    return float(np.sum(area * widths)) / _scale(reference)
+    _check_compatible(reference, current)
+    if reference.count == 0 or current.count == 0:
+        return math.nan
+    edges = np.asarray(reference.edges, dtype=np.float64)
+    x_r, f_r = _cdf_knots(reference, edges)
+    x_c, f_c = _cdf_knots(current, edges)
+    grid = np.unique(np.concatenate((x_r, x_c)))
+    if grid.size < 2:
+        return 0.0
+    start, width = grid[:-1], np.diff(grid)
+    # Both CDFs are linear inside every segment; sampling them strictly inside avoids
+    # the ambiguity of a jump at a knot, and the one-sided limits follow by linearity.
+    quarter, middle, three_quarters = (start + width * f for f in (0.25, 0.5, 0.75))
 
+    def gap(points: FloatArray) -> FloatArray:
+        return np.interp(points, x_r, f_r) - np.interp(points, x_c, f_c)
 
-def simulate_wasserstein_null(
-    reference: NumericProfile, *, draws: int = NULL_DRAWS, seed: int = 0
-) -> tuple[tuple[float, float], ...]:
-    """Quantiles of the no-drift Wasserstein distance, standardised to ``1/n + 1/m = 1``.
-
-    Between two samples of one distribution, ``F_r - F_c`` is close to
-    ``sqrt(1/n + 1/m)`` times a Brownian bridge over the reference CDF, so the
-    distance is that factor times ``L = integral |B(F(x))| dx / std``. ``L`` is
-    simulated once per reference over its bins. Returns ``(level, quantile)``
-    pairs at :data:`NULL_LEVELS` and a final ``(1.0, mean excess)`` pair that
-    extends the tail exponentially.
-    """
-    counts = _counts(reference)
-    if reference.count == 0 or not reference.edges:
-        return tuple((level, 0.0) for level in NULL_LEVELS) + ((1.0, 0.0),)
-    masses = counts / counts.sum()
-    grid = np.array([reference.min, *reference.edges, reference.max], dtype=np.float64)
-    widths = np.maximum(np.diff(grid), 0.0) / _scale(reference)
-    rng = np.random.default_rng(seed)
-    steps = rng.standard_normal((draws, masses.size), dtype=np.float32)
-    steps *= np.sqrt(masses, dtype=np.float32)
-    walk = np.cumsum(steps, axis=1)
-    times = np.cumsum(masses).astype(np.float32)
-    bridge = walk - walk[:, -1:] * times
-    bridge = np.abs(bridge[:, :-1])  # the bridge at the inner edges; 0 at both ends
-    padded = np.zeros((draws, bridge.shape[1] + 2), dtype=np.float32)
-    padded[:, 1:-1] = bridge
-    functional = ((padded[:, :-1] + padded[:, 1:]) / 2) @ widths.astype(np.float32)
-    quantiles = np.quantile(functional, NULL_LEVELS)
-    top = quantiles[-1]
-    excess = functional[functional > top] - top
-    mean_excess = float(excess.mean()) if excess.size else 0.0
-    return tuple((level, float(q)) for level, q in zip(NULL_LEVELS, quantiles)) + (
-        (1.0, mean_excess),
-    )
+    at_middle = gap(middle)
+    left = 2 * gap(quarter) - at_middle
+    right = 2 * gap(three_quarters) - at_middle
+    area = float(np.sum(width * _abs_linear_integral(left, right)))
+    return area / _scale(reference)
 
 
 def wasserstein_null_quantile(table: tuple[tuple[float, float], ...], level: float) -> float:
-    """The standardised no-drift quantile at ``level`` from a simulated table."""
-    levels = [pair[0] for pair in table[:-1]]
-    values = [pair[1] for pair in table[:-1]]
+    """The standardised no-drift quantile at ``level`` from a ``null_quantiles`` table.
+
+    Interpolates linearly in ``log(1 - level)`` between the stored levels; beyond
+    the last stored level ``q0`` it extends the tail exponentially,
+    ``L_q0 + s * ln((1 - q0) / (1 - level))`` with ``s`` from the ``(1.0, s)``
+    pair; below the first stored level it returns the first quantile.
+    """
+    pairs = [(lv, value) for lv, value in table if lv < TAIL_LEVEL]
+    slopes = [value for lv, value in table if lv >= TAIL_LEVEL]
+    if not pairs:
+        raise ValueError("a null_quantiles table needs at least one (level, value) pair")
+    levels = np.array([lv for lv, _ in pairs])
+    values = np.array([value for _, value in pairs])
     if level <= levels[0]:
-        return values[0]
+        return float(values[0])
     if level > levels[-1]:
-        return values[-1] + table[-1][1] * math.log((1 - levels[-1]) / (1 - level))
-    x = [-math.log(1 - lv) for lv in levels]
-    return float(np.interp(-math.log(1 - level), x, values))
+        slope = slopes[0] if slopes else 0.0
+        return float(values[-1] + slope * math.log((1 - levels[-1]) / (1 - level)))
+    return float(np.interp(-math.log1p(-level), -np.log1p(-levels), values))
 
 
-# -- the decision --------------------------------------------------------------------
+# -- the decision ---------------------------------------------------------------------
 
 
-def _noise_floor(
-    method: DriftMethod,
-    reference: ColumnProfile,
-    pooled_bins: int,
-    factor: float,
-    alpha: float,
-) -> float:
-    if method == "ks":
-        return float(stats.kstwobign.ppf(1 - alpha)) * math.sqrt(factor)
-    if method == "wasserstein":
-        assert isinstance(reference, NumericProfile)
-        table = reference.null_quantiles or simulate_wasserstein_null(reference)
-        return math.sqrt(factor) * wasserstein_null_quantile(table, 1 - alpha)
-    if pooled_bins < 2:
-        return 0.0
-    chi2 = float(stats.chi2.ppf(1 - alpha, pooled_bins - 1))
-    if method == "psi":
-        return factor * chi2
-    return math.sqrt(factor * chi2 / (8 * math.log(2)))
+def _chi2_floor(pooled_bins: int, alpha: float) -> float:
+    return float(stats.chi2.ppf(1 - alpha, pooled_bins - 1)) if pooled_bins >= 2 else 0.0
 
 
 def assess_drift(
@@ -249,55 +293,97 @@ def assess_drift(
     threshold: float | None = None,
     alpha: float = 0.01,
 ) -> DriftAssessment:
-    """Distance, noise floor and decision for one column.
+    """Distance, noise floor and drift decision for one column.
 
-    ``current`` must be summarised on ``reference``'s bins
-    (:func:`mlgates.stats.profile.profile_against`). Raises ``ValueError`` for a
-    method that does not fit the column kind or incompatible profiles.
+    Parameters
+    ----------
+    reference
+        The reference profile (:func:`~mlgates.stats.profile.profile_reference`).
+    current
+        The current data summarised on the reference's bins
+        (:func:`~mlgates.stats.profile.profile_against`).
+    method
+        One of :func:`methods_for`; default :func:`default_method`.
+    threshold
+        The smallest distance that matters; default :data:`DEFAULT_THRESHOLDS`.
+    alpha
+        Per-column false-alarm level of the noise floor.
+
+    Returns
+    -------
+    DriftAssessment
+
+    Raises
+    ------
+    ValueError
+        For a method that does not fit the column kind, profiles on different
+        bins or categories, a side without non-null values, or a bad ``alpha``.
     """
     _check_compatible(reference, current)
-    method = method or default_method(reference)
-    if method not in methods_for(reference):
+    chosen: DriftMethod = method or default_method(reference)
+    if chosen not in methods_for(reference):
         valid = ", ".join(methods_for(reference))
-        raise ValueError(f"{method!r} does not apply to a {reference.kind} column; use {valid}")
-    if reference.count == 0 or current.count == 0:
-        raise ValueError("no non-missing values to compare")
-    if threshold is None:
-        threshold = DEFAULT_THRESHOLDS[method]
-    p, q = _counts(reference), _counts(current)
-    if method == "psi" and isinstance(reference, NumericProfile):
-        groups = _decile_groups(p)
-        p = np.bincount(groups, weights=p, minlength=PSI_GROUPS)
-        q = np.bincount(groups, weights=q, minlength=PSI_GROUPS)
-    if method == "jensenshannon":
-        distance = jensenshannon_distance(p, q)
-    elif method == "psi":
-        distance = psi(p, q)
-    elif method == "ks":
+        raise ValueError(
+            f"method {chosen!r} does not apply to a {reference.kind} column; use one of {valid}"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    limit = DEFAULT_THRESHOLDS[chosen] if threshold is None else float(threshold)
+    if math.isnan(limit) or limit < 0:
+        raise ValueError(f"threshold must be a non-negative number, got {threshold}")
+    n_r, n_c = reference.count, current.count
+    if n_r == 0 or n_c == 0:
+        side = "reference" if n_r == 0 else "current data"
+        raise ValueError(f"the {side} has no non-null values to compare")
+
+    factor = 1 / n_r + 1 / n_c
+    counts_r, counts_c = _counts(reference), _counts(current)
+    labels = _labels(reference)
+    if chosen == "psi" and isinstance(reference, NumericProfile):
+        starts = _decile_starts(counts_r)
+        counts_r = np.add.reduceat(counts_r, starts)
+        counts_c = np.add.reduceat(counts_c, starts)
+        bounds = [-math.inf, *reference.edges, math.inf]
+        ends = [*(starts[1:].tolist()), len(bounds) - 1]
+        labels = [
+            _interval(bounds[a], bounds[b]) for a, b in zip(starts.tolist(), ends, strict=True)
+        ]
+    pooled_bins = int(np.count_nonzero(counts_r + counts_c))
+
+    if chosen == "jensenshannon":
+        distance = jensenshannon_distance(counts_r, counts_c)
+        floor = math.sqrt(factor * _chi2_floor(pooled_bins, alpha) / (8 * math.log(2)))
+    elif chosen == "psi":
+        occupied = (counts_r + counts_c) > 0
+        distance = population_stability_index(counts_r[occupied], counts_c[occupied])
+        floor = factor * _chi2_floor(pooled_bins, alpha)
+    elif chosen == "ks":
         assert isinstance(reference, NumericProfile) and isinstance(current, NumericProfile)
         distance = ks_statistic(reference, current)
+        floor = float(stats.kstwobign.ppf(1 - alpha)) * math.sqrt(factor)
     else:
         assert isinstance(reference, NumericProfile) and isinstance(current, NumericProfile)
         distance = wasserstein_distance(reference, current)
-    factor = 1 / reference.count + 1 / current.count
-    pooled_bins = int(np.count_nonzero(p + q))
-    floor = _noise_floor(method, reference, pooled_bins, factor, alpha)
-    share_r = _counts(reference) / reference.count
-    share_c = _counts(current) / current.count
-    labels = _labels(reference)
-    order = np.argsort(-np.abs(share_c - share_r), kind="stable")[:3]
-    changes = tuple(
-        (labels[i], float(share_r[i]), float(share_c[i]))
-        for i in order
-        if share_r[i] != share_c[i]
-    )
+        table = reference.null_quantiles or wasserstein_null_table(reference)
+        floor = math.sqrt(factor) * wasserstein_null_quantile(table, 1 - alpha)
+
     return DriftAssessment(
-        method=method,
+        method=chosen,
         distance=distance,
-        threshold=threshold,
+        threshold=limit,
         noise_floor=floor,
-        n_reference=reference.count,
-        n_current=current.count,
-        drifted=distance > threshold and distance > floor,
-        top_changes=changes,
+        n_reference=n_r,
+        n_current=n_c,
+        drifted=bool(distance > limit and distance > floor),
+        top_changes=_top_changes(labels, counts_r / n_r, counts_c / n_c),
+    )
+
+
+def _top_changes(
+    labels: list[str], shares_r: FloatArray, shares_c: FloatArray
+) -> tuple[tuple[str, float, float], ...]:
+    change = np.abs(shares_c - shares_r)
+    order = np.argsort(-change, kind="stable")[:_TOP_CHANGES]
+    return tuple(
+        (labels[i], float(shares_r[i]), float(shares_c[i])) for i in order.tolist() if change[i] > 0
     )
