@@ -151,7 +151,7 @@ def _quote(example: str) -> str:
 
 
 def infer_schema(
-    frame: pd.DataFrame, *, margin: float = 0.25, max_categories: int = 20
+    frame: pd.DataFrame, *, margin: float = 1.0, max_categories: int = 20
 ) -> pa.DataFrameSchema:
     """Infer a validation schema from reference data.
 
@@ -162,9 +162,11 @@ def infer_schema(
     margin : float
         Numeric ranges are widened by ``margin * (max - min)`` on each side
         (``margin * |value|``, or ``margin``, when the column is constant),
-        but never below zero for a column without negative values: a range
-        inferred from a sample must cover new samples of the same data, and a
-        negative age must still fail. Integer bounds are rounded outward.
+        but never below zero for a column without negative values. The ranges
+        are plausibility bounds (sign errors, sentinels, unit mix-ups), not
+        distribution bounds: the maximum of a new sample of a heavy-tailed column
+        often lies well beyond the reference's, and distribution changes are the
+        drift checks' job. Integer bounds are rounded outward.
     max_categories : int
         String, object, categorical and boolean columns with at most this many
         distinct values get an ``isin`` check; others only dtype and nullability.
