@@ -47,8 +47,10 @@ DATASETS = {
 def halves(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     order = np.random.default_rng(seed).permutation(len(frame))
     middle = len(frame) // 2
-    return (frame.iloc[order[:middle]].reset_index(drop=True),
-            frame.iloc[order[middle:]].reset_index(drop=True))
+    return (
+        frame.iloc[order[:middle]].reset_index(drop=True),
+        frame.iloc[order[middle:]].reset_index(drop=True),
+    )
 
 
 def judge(directory: Path, reference: pd.DataFrame, current: pd.DataFrame):
@@ -70,7 +72,9 @@ def test_random_halves_of_clean_data_pass(tmp_path: Path, dataset: str):
         assert all(c.status is Status.PASS for c in drift)
 
 
-@pytest.mark.parametrize("dataset", ["breast_cancer", "diabetes"])  # digits: no column with >20 values
+@pytest.mark.parametrize(
+    "dataset", ["breast_cancer", "diabetes"]
+)  # digits: no column with >20 values
 def test_half_a_standard_deviation_shift_in_one_column_blocks(tmp_path: Path, dataset: str):
     frame = DATASETS[dataset]()
     rng = np.random.default_rng(99)
@@ -84,8 +88,11 @@ def test_half_a_standard_deviation_shift_in_one_column_blocks(tmp_path: Path, da
         failed = record.check(f"data::drift[{column}]")
         assert failed is not None and failed.status is Status.FAIL, (dataset, seed, column)
         assert failed.blocking and column in failed.message and failed.method == "wasserstein"
-        others = [c.selector for c in record.checks
-                  if c.metric == "drift" and c.blocking and c.selector != column]
+        others = [
+            c.selector
+            for c in record.checks
+            if c.metric == "drift" and c.blocking and c.selector != column
+        ]
         assert not others, f"{dataset} split {seed}: clean columns flagged: {others}"
 
 
@@ -95,13 +102,14 @@ def test_a_category_whose_share_doubles_blocks(tmp_path: Path):
         reference, current = halves(frame, seed)
         rng = np.random.default_rng(seed)
         labels = current["digit_pair"].to_numpy(dtype=object)
-        target = int(round(0.40 * len(labels))) - int((labels == "pair_1").sum())
+        target = round(0.40 * len(labels)) - int((labels == "pair_1").sum())
         candidates = np.flatnonzero(labels != "pair_1")
         labels[rng.choice(candidates, size=target, replace=False)] = "pair_1"
         current["digit_pair"] = pd.Series(labels, dtype="str")
         share = reference["digit_pair"].eq("pair_1").mean()
         assert 0.17 < share < 0.23 and current["digit_pair"].eq("pair_1").mean() == pytest.approx(
-            0.4, abs=0.002)
+            0.4, abs=0.002
+        )
         record = judge(tmp_path, reference, current)
         failed = record.check("data::drift[digit_pair]")
         assert failed is not None and failed.status is Status.FAIL and failed.blocking, seed

@@ -47,8 +47,7 @@ checks = ["missing_share <= reference + 0.05", "drift_share <= 0.25", "row_count
 """
 
 
-def run(directory: Path, *, current: str = "current.parquet", extra: str = "",
-        settings: str = ""):
+def run(directory: Path, *, current: str = "current.parquet", extra: str = "", settings: str = ""):
     path = directory / "mlgates.toml"
     path.write_text(CONFIG.format(current=current, extra=extra, settings=settings))
     return run_gates(load_config(path))
@@ -160,8 +159,9 @@ def test_reference_profile_is_cached_by_content(cancer: Path):
         raise AssertionError("the cached profile should have been used")
 
     context = Context(cancer, cache_dir=cancer / ".mlgates" / "cache")
-    profile = context.reference_profile(cancer / "reference.parquet", build=fail,
-                                        settings={"bins": 100})
+    profile = context.reference_profile(
+        cancer / "reference.parquet", build=fail, settings={"bins": 100}
+    )
     assert "clinic" in profile.columns
     assert cached[0].stat().st_mtime_ns == stamp
     # a damaged cache entry is rebuilt, never trusted
@@ -177,17 +177,25 @@ def test_reference_profile_is_cached_by_content(cancer: Path):
 def test_great_expectations_suite_runs_inside_the_gate(cancer: Path):
     from mlgates.stages.gx_suite import suite_document
 
-    suite = suite_document("cancer", [
-        ("expect_column_values_to_not_be_null", {"column": "mean radius"}),
-        ("expect_column_values_to_be_between", {"column": "mean texture", "min_value": 0,
-                                                "max_value": 20}),
-        ("expect_column_values_to_be_in_set", {"column": "clinic",
-                                               "value_set": ["north", "south", "east"]}),
-    ])
+    suite = suite_document(
+        "cancer",
+        [
+            ("expect_column_values_to_not_be_null", {"column": "mean radius"}),
+            (
+                "expect_column_values_to_be_between",
+                {"column": "mean texture", "min_value": 0, "max_value": 20},
+            ),
+            (
+                "expect_column_values_to_be_in_set",
+                {"column": "clinic", "value_set": ["north", "south", "east"]},
+            ),
+        ],
+    )
     (cancer / "suite.json").write_text(json.dumps(suite))
     record = run(cancer, extra='expectations = "suite.json"')
-    assert record.check("data::expect_column_values_to_not_be_null[mean radius]").status \
-        is Status.PASS
+    assert (
+        record.check("data::expect_column_values_to_not_be_null[mean radius]").status is Status.PASS
+    )
     between = record.check("data::expect_column_values_to_be_between[mean texture]")
     assert between.status is Status.FAIL and between.blocking
     assert "unexpected values" in between.message
