@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 from mlgates.core import RunRecord, Status
 
@@ -17,8 +18,13 @@ _MARKS = {
 
 
 def render_table(record: RunRecord, *, width: int | None = None, verbose: bool = False) -> str:
-    """One line per check (passing checks folded unless ``verbose``) and the verdict."""
-    width = width or shutil.get_terminal_size((120, 24)).columns
+    """One line per check (passing checks folded unless ``verbose``) and the verdict.
+
+    Lines are cut at ``width``; by default at the terminal's width when printing
+    to a terminal, and never in logs (CI), where the whole message matters.
+    """
+    if width is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size((120, 24)).columns
     lines = []
     checks = record.checks
     id_width = min(max((len(c.id) for c in checks), default=10), 48)
@@ -27,7 +33,7 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
             continue
         mark = _MARKS[check.status] + ("" if check.blocking or check.status is Status.PASS else "*")
         line = f"{mark:<8} {check.id:<{id_width}}  {check.message}"
-        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+        lines.append(line if width is None or len(line) <= width else line[: width - 3] + "...")
     counts = {status: 0 for status in Status}
     for check in checks:
         counts[check.status] += 1
