@@ -40,6 +40,7 @@ SCENARIOS = ("gate-cold", "gate-warm", "pandera", "gx", "drift")
 def generate(rows: int, seed: int) -> pd.DataFrame:
     """20 columns: 12 numeric, 5 categorical, 2 numeric with nulls, 1 label."""
     rng = np.random.default_rng(seed)
+    shape = np.random.default_rng(0)  # the same category shares in every sample
     data: dict[str, Any] = {}
     for index in range(12):
         if index % 3 == 0:
@@ -50,7 +51,7 @@ def generate(rows: int, seed: int) -> pd.DataFrame:
             data[f"num_{index}"] = rng.gamma(shape=2.0, scale=3.0, size=rows)
     for index, width in enumerate((3, 5, 8, 12, 20)):
         labels = np.array([f"level_{index}_{k}" for k in range(width)], dtype=object)
-        weights = rng.dirichlet(np.ones(width) * 3)
+        weights = shape.dirichlet(np.ones(width) * 3)
         data[f"cat_{index}"] = pd.Series(
             labels[rng.choice(width, size=rows, p=weights)], dtype="str"
         )
