@@ -46,7 +46,7 @@ def generate(rows: int, seed: int) -> pd.DataFrame:
         if index % 3 == 0:
             data[f"num_{index}"] = rng.lognormal(mean=3.0, sigma=0.6, size=rows)
         elif index % 3 == 1:
-            data[f"num_{index}"] = rng.normal(loc=index, scale=2.0, size=rows)
+            data[f"num_{index}"] = rng.normal(loc=index - 6, scale=3.0, size=rows)
         else:
             data[f"num_{index}"] = rng.gamma(shape=2.0, scale=3.0, size=rows)
     for index, width in enumerate((3, 5, 8, 12, 20)):
