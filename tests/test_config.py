@@ -141,6 +141,11 @@ def test_pyproject_table(project: Path):
             "not a drift method",
         ),
         ('[dta]\ncurrent = "current.csv"\n', "dta", "unknown key (did you mean 'data'?)"),
+        (
+            '[data]\ncurrent = "current.csv"\nchecks = ["row_count >= 1", "row_count >= 5"]\n',
+            "data.checks[1]",
+            "checks row_count twice (also at data.checks[0])",
+        ),
         ("[mlgates]\n", None, "configures no stage"),
         ("[data\ncurrent = 1", None, "not valid TOML"),
     ],

@@ -440,3 +440,31 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_schema_file_error_is_a_value_error() -> None:
     assert issubclass(SchemaFileError, ValueError)
+
+
+def test_identifiers_are_unique_without_range_and_long_tails_stay_open():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "applicant_id": np.arange(100_000, 102_000),
+            "income": rng.lognormal(10, 1.0, 2000),
+            "age": rng.integers(18, 90, 2000),
+            "score": rng.normal(0, 1, 2000),
+        }
+    )
+    schema = infer_schema(frame, identifiers=["applicant_id"])
+    ident = schema.columns["applicant_id"]
+    assert ident.unique and not ident.checks
+    (income,) = schema.columns["income"].checks
+    assert income.statistics["min_value"] == 0.0 and income.statistics["max_value"] == np.inf
+    (age,) = schema.columns["age"].checks
+    assert age.statistics["min_value"] == 0 and age.statistics["max_value"] < 200
+    (score,) = schema.columns["score"].checks
+    assert np.isfinite(score.statistics["min_value"]) and np.isfinite(score.statistics["max_value"])
+    later = frame.assign(applicant_id=frame["applicant_id"] + 50_000, income=frame["income"] * 3)
+    assert validate_frame(later, schema).ok
+    duplicated = later.assign(applicant_id=7)
+    report = validate_frame(duplicated, schema)
+    assert [f.column for f in report.failures] == ["applicant_id"]
+    negative = later.assign(age=-later["age"])
+    assert [f.column for f in validate_frame(negative, schema).failures] == ["age"]

@@ -201,9 +201,22 @@ class TableReader:
             return ()
         if not isinstance(raw, list):
             raise self.error(name, 'expected a list of checks such as ["accuracy >= 0.85"]')
-        return tuple(
+        specs = tuple(
             self._check(f"{name}[{index}]", item, metrics, column) for index, item in enumerate(raw)
         )
+        seen: dict[tuple[str, str | None], str] = {}
+        for spec in specs:
+            key = (spec.metric, spec.threshold.selector)
+            if key in seen:
+                shown = f"{key[0]}[{key[1]}]" if key[1] else key[0]
+                raise ConfigError(
+                    f"checks {shown} twice (also at {seen[key]}); a check id must be unique: "
+                    "keep one bound, or move one to a [profile.<name>] table",
+                    file=self.file,
+                    key=spec.origin,
+                )
+            seen[key] = spec.origin
+        return specs
 
     def _check(
         self, key: str, item: Any, metrics: Mapping[str, MetricInfo], column: str | None

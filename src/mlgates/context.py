@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgates.core import InputError
+from mlgates.files import write_text_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,7 +163,7 @@ class Context:
             if found is None:
                 profile = build(self.frame(path))
                 if cached is not None:
-                    _write_atomically(cached, json.dumps(profile.to_dict()))
+                    write_text_atomically(cached, json.dumps(profile.to_dict()))
             else:
                 profile = found
         self._profiles[memo_key] = profile
@@ -184,14 +183,3 @@ class Context:
     def frames(self, paths: Sequence[Path]) -> list[pd.DataFrame]:
         """Several frames at once."""
         return [self.frame(path) for path in paths]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ report = ".mlgates/report.html"
 [data]
 reference = "{reference}"
 current = "{current}"{current_note}
-schema = "{schema}"                  # inferred from the reference: edit ranges and categories
+schema = "{schema}"  # inferred from the reference: review ranges and categories
 checks = [
   "missing_share <= reference + 0.05",
   "drift_share <= 0.25",
@@ -37,7 +37,7 @@ checks = [
 # AND beyond sampling noise (drift_confidence, split over the columns).
 drift_confidence = 0.99
 min_rows = 100
-exclude = [{exclude}]                  # e.g. identifiers
+exclude = [{exclude}]  # identifiers: new rows bring new values
 
 # Per-column overrides:
 # [data.columns.income]
@@ -72,7 +72,6 @@ def write_starter(
         raise ConfigError(f"{names} already exists; pass --force to overwrite")
     frame = read_frame(reference)
     directory.mkdir(parents=True, exist_ok=True)
-    write_schema(infer_schema(frame), schema_path)
     identifiers = [
         str(c)
         for c in frame.columns
@@ -80,6 +79,7 @@ def write_starter(
         and len(frame) > 100
         and str(frame[c].dtype) in ("int64", "object", "str", "string")
     ]
+    write_schema(infer_schema(frame, identifiers=identifiers), schema_path)
     config_path.write_text(
         _TEMPLATE.format(
             reference=_relative(reference, directory),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from mlgates.core import RunRecord
+from mlgates.files import write_text_atomically
 
 HISTORY_ROWS = 30
 
@@ -36,13 +35,5 @@ def _number(value: float | None) -> str:
 def write_html(path: Path, record: RunRecord, history: Sequence[RunRecord] = ()) -> Path:
     """Write the report atomically to ``path`` and return it."""
     html = render_html(record, history)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(html)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, html)
     return path

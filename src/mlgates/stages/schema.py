@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
-import tempfile
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,8 @@ import pandera.pandas as pa
 import yaml
 from pandera.config import config_context
 from pandera.errors import SchemaError, SchemaErrors
+
+from mlgates.files import write_text_atomically
 
 __all__ = [
     "FRAME",
@@ -151,7 +151,11 @@ def _quote(example: str) -> str:
 
 
 def infer_schema(
-    frame: pd.DataFrame, *, margin: float = 1.0, max_categories: int = 20
+    frame: pd.DataFrame,
+    *,
+    margin: float = 1.0,
+    max_categories: int = 20,
+    identifiers: Sequence[str] = (),
 ) -> pa.DataFrameSchema:
     """Infer a validation schema from reference data.
 
@@ -166,10 +170,17 @@ def infer_schema(
         are plausibility bounds (sign errors, sentinels, unit mix-ups), not
         distribution bounds: the maximum of a new sample of a heavy-tailed column
         often lies well beyond the reference's, and distribution changes are the
-        drift checks' job. Integer bounds are rounded outward.
+        drift checks' job. A side whose tail is longer than the body (the
+        distance from the 99th percentile to the maximum exceeds the distance
+        from the median to the 99th percentile, likewise for the minimum) gets
+        no bound: new samples of a long-tailed column exceed any observed
+        extreme. Integer bounds are rounded outward.
     max_categories : int
         String, object, categorical and boolean columns with at most this many
         distinct values get an ``isin`` check; others only dtype and nullability.
+    identifiers : sequence of str
+        Identifier columns: checked for uniqueness, with no range or value set
+        (new rows bring new identifiers).
 
     Returns
     -------
@@ -183,9 +194,11 @@ def infer_schema(
         series = frame[name]
         if isinstance(series, pd.DataFrame):
             raise ValueError(f"duplicate column name {name!r}")
+        identifier = str(name) in identifiers
         columns[name] = pa.Column(
             series.dtype,
-            checks=_infer_checks(series, margin, max_categories),
+            checks=None if identifier else _infer_checks(series, margin, max_categories),
+            unique=identifier,
             nullable=bool(series.isna().any()),
             coerce=False,
             required=True,
@@ -239,6 +252,7 @@ def _int_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
     if values.empty:
         return []
     low, high = int(values.min()), int(values.max())
+    long_low, long_high = _long_tails(values.to_numpy(dtype=np.float64))
     pad = math.ceil(_pad(float(low), float(high), margin))
     low, high = (max(low - pad, 0) if low >= 0 else low - pad), high + pad
     try:
@@ -247,7 +261,19 @@ def _int_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
         pass
     else:
         low, high = max(low, int(info.min)), min(high, int(info.max))
+        if long_low and low < 0:
+            low = int(info.min)
+        if long_high:
+            high = int(info.max)
     return [pa.Check.in_range(low, high)]
+
+
+def _long_tails(finite: np.ndarray) -> tuple[bool, bool]:
+    """Whether the lower and the upper tail are longer than the body next to them."""
+    if finite.size < 100:
+        return False, False
+    low, q01, median, q99, high = np.quantile(finite, [0.0, 0.01, 0.5, 0.99, 1.0])
+    return bool(q01 - low > median - q01), bool(high - q99 > q99 - median)
 
 
 def _float_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
@@ -256,11 +282,12 @@ def _float_range_check(series: pd.Series, margin: float) -> list[pa.Check]:
     if finite.size == 0:
         return []
     low, high = float(finite.min()), float(finite.max())
+    long_low, long_high = _long_tails(finite)
     pad = _pad(low, high, margin)
     low, high = _round_outward(max(low - pad, 0.0) if low >= 0 else low - pad, high + pad)
-    if np.isneginf(values).any():
+    if np.isneginf(values).any() or (long_low and low < 0):
         low = -math.inf
-    if np.isposinf(values).any():
+    if np.isposinf(values).any() or long_high:
         high = math.inf
     return [pa.Check.in_range(low, high)]
 
@@ -298,14 +325,7 @@ def write_schema(schema: pa.DataFrameSchema, path: Path) -> None:
     if not isinstance(text, str):  # pragma: no cover - to_yaml returns text without a stream
         raise TypeError("pandera did not return the schema as YAML text")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, text)
 
 
 def read_schema(path: Path) -> pa.DataFrameSchema:
