@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sklearn.datasets import load_diabetes  # imported before pytester snapshots sys.modules
 
-
 CONFIG = """
 [mlgates]
 history = ".mlgates/history.jsonl"
