@@ -142,6 +142,16 @@ def test_pyproject_table(project: Path):
         ),
         ('[dta]\ncurrent = "current.csv"\n', "dta", "unknown key (did you mean 'data'?)"),
         (
+            '[data]\ncurrent = "current.csv"\ndrift_confidence = nan\n',
+            "data.drift_confidence",
+            "not a finite number",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\n[profile]\nnightly = 3\n',
+            "profile.nightly",
+            "expected a table of overrides",
+        ),
+        (
             '[data]\ncurrent = "current.csv"\nchecks = ["row_count >= 1", "row_count >= 5"]\n',
             "data.checks[1]",
             "checks row_count twice (also at data.checks[0])",

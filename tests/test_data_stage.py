@@ -200,3 +200,27 @@ def test_great_expectations_suite_runs_inside_the_gate(cancer: Path):
     assert between.status is Status.FAIL and between.blocking
     assert "unexpected values" in between.message
     assert record.check("data::expect_column_values_to_be_in_set[clinic]").status is Status.PASS
+
+
+def test_checks_on_columns_that_are_not_checked_are_config_errors(cancer: Path):
+    from mlgates.core import ConfigError
+
+    with pytest.raises(ConfigError, match=r"'mean radus', which is not a column of the current"):
+        run(cancer, extra='[data.columns."mean radus"]\nchecks = ["missing_share <= 0"]')
+    with pytest.raises(ConfigError, match=r"is listed in data\.exclude"):
+        run(cancer, extra='exclude = ["clinic"]\n[data.columns.clinic]\nchecks = ["drift <= 0.2"]')
+
+
+def test_a_column_bound_in_the_table_wins_over_the_table_wide_bound(cancer: Path):
+    path = cancer / "mlgates.toml"
+    path.write_text(
+        CONFIG.format(current="current.parquet", extra="", settings="").replace(
+            '"missing_share <= reference + 0.05",',
+            '"missing_share <= 0.5", "missing_share[mean area] <= 0.001",',
+        )
+    )
+    record = run_gates(load_config(path))
+    check = record.check("data::missing_share[mean area]")
+    assert check.threshold == "missing_share[mean area] <= 0.001"
+    assert check.status is Status.FAIL and check.blocking
+    assert record.check("data::missing_share[clinic]").threshold == "missing_share[clinic] <= 0.5"

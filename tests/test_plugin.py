@@ -146,23 +146,34 @@ def test_explicit_config_outside_the_test_paths(gated: pytest.Pytester):
     assert (sub / ".mlgates" / "history.jsonl").is_file()
 
 
-def test_history_bounds_follow_earlier_runs(gated: pytest.Pytester):
-    (gated.path / "mlgates.toml").write_text(
-        CONFIG.format(rows=100).replace('"row_count >= 100"', '"row_count >= previous"')
-    )
+def test_history_bounds_follow_earlier_full_runs(gated: pytest.Pytester):
+    config = gated.path / "mlgates.toml"
+    previous = CONFIG.format(rows=100).replace('"row_count >= 100"', '"row_count >= previous"')
+    config.write_text(previous)
     first = gated.runpytest_subprocess("--mlgates", "-k", "row_count")
     first.assert_outcomes(failed=1)
     first.stdout.fnmatch_lines(["*INCONCLUSIVE data::row_count*no earlier passing run*"])
-    (gated.path / "mlgates.toml").write_text(
-        (gated.path / "mlgates.toml")
-        .read_text()
-        .replace("[mlgates]", '[mlgates]\nfirst_run = "pass"')
-    )
+    config.write_text(previous.replace("[mlgates]", '[mlgates]\nfirst_run = "pass"'))
     gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(skipped=1)
-    gated.runpytest_subprocess("--mlgates", "-k", "columns").assert_outcomes(passed=1)
-    Path(gated.path / "mlgates.toml").write_text(CONFIG.format(rows=100))
+    # a passing run of a subset (-k) is recorded but never becomes the anchor
+    config.write_text(CONFIG.format(rows=100))
     gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(passed=1)
+    config.write_text(previous)
+    gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(failed=1)
+    assert [r["partial"] for r in history(gated)] == [True, True, True, True]
+    # a full passing run is
+    config.write_text(CONFIG.format(rows=100))
+    gated.runpytest_subprocess("--mlgates").assert_outcomes(passed=25)
+    config.write_text(previous)
+    gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(passed=1)
+
+
+def test_warnings_never_fail_items_under_warning_errors(gated: pytest.Pytester):
     (gated.path / "mlgates.toml").write_text(
-        CONFIG.format(rows=100).replace('"row_count >= 100"', '"row_count >= previous"')
+        CONFIG.format(rows=100).replace(
+            '"row_count >= 100"]', '{ check = "row_count >= 100000", severity = "warn" }]'
+        )
     )
-    gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(passed=1)
+    result = gated.runpytest_subprocess("--mlgates", "-W", "error", "-k", "row_count")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*MlgatesWarning: data::row_count: warn: *"])

@@ -97,6 +97,7 @@ def test_holds_and_nan_never_holds():
         ("", 1, "empty threshold"),
         ("f1 >= baseline -", 17, "after the sign"),
         ("f1 >= 0.8 @100%", 12, "confidence level"),
+        ("row_count <= 1e400%", 14, "finite number"),
     ],
 )
 def test_errors_point_at_the_character(text, column, fragment):

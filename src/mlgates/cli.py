@@ -7,6 +7,7 @@ Exit codes: 0 nothing blocks, 1 blocked, 2 usage or configuration error
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import warnings
 from collections.abc import Sequence
@@ -82,12 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
     profile = commands.add_parser("profile", help="store the reference profile of a data file")
     profile.add_argument("data", type=Path, help="CSV or Parquet file")
     profile.add_argument("--output", "-o", type=Path, required=True, help="profile JSON to write")
-    profile.add_argument("--bins", type=int, default=100, help="quantile bins per numeric column")
+    profile.add_argument("--bins", type=_bins, default=100, help="quantile bins per numeric column")
 
     history = commands.add_parser("history", help="list recent runs from the history")
     history.add_argument("--config", "-c", type=Path)
-    history.add_argument("--limit", "-n", type=int, default=10)
+    history.add_argument("--limit", "-n", type=_positive, default=10)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def _bins(text: str) -> int:
+    value = int(text)
+    if value < 10:
+        raise argparse.ArgumentTypeError(f"{value} bins are too few; use at least 10")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlgatesError as exc:
         print(f"mlgates: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (OSError, sqlite3.Error) as exc:
+        print(f"mlgates: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("mlgates: interrupted", file=sys.stderr)
         return EXIT_USAGE
@@ -127,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.threshold:
         config = config.with_thresholds(args.threshold)
     earlier = history_store(config).records()
-    record = run_gates(config, history=earlier, source="cli")
+    record = run_gates(config, history=earlier, source="cli", partial=bool(args.stage))
     outputs = publish(
         config, record, earlier=earlier, write_history=not args.no_history, report=args.report
     )

@@ -11,6 +11,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -141,6 +142,8 @@ class TableReader:
         """A float within bounds."""
         value = self._get(name, (int, float), "a number")
         number = default if value is None else float(value)
+        if not math.isfinite(number):
+            raise self.error(name, f"{number!r} is not a finite number")
         if minimum is not None and number < minimum:
             raise self.error(name, f"{number!r} is too small; it must be at least {minimum}")
         if maximum is not None and number > maximum:
@@ -446,6 +449,13 @@ def load_config(path: Path | str | None = None, *, profile: str | None = None) -
         raise ConfigError(
             "expected tables such as [profile.nightly]", file=display, key=prefix + _PROFILES_TABLE
         )
+    for name, table in profiles.items():
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"expected a table of overrides such as [profile.{name}], got {table!r}",
+                file=display,
+                key=f"{prefix}{_PROFILES_TABLE}.{name}",
+            )
     if profile is not None:
         if profile not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"

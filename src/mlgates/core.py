@@ -232,6 +232,7 @@ class RunRecord:
     git: Mapping[str, Any] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)
     source: str = "library"
+    partial: bool = False
 
     @property
     def status(self) -> Status:
@@ -268,6 +269,7 @@ class RunRecord:
             "blocked": self.blocked,
             "mlgates_version": self.mlgates_version,
             "source": self.source,
+            "partial": self.partial,
             "config_path": self.config_path,
             "config_hash": self.config_hash,
             "profile": self.profile,
@@ -293,6 +295,7 @@ class RunRecord:
             git=dict(data.get("git") or {}),
             files=dict(data.get("files") or {}),
             source=data.get("source", "library"),
+            partial=bool(data.get("partial", False)),
         )
 
 

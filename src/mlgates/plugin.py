@@ -147,6 +147,12 @@ class MlgatesSession:
         )
         return report
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """The run starts with the session, in the controller too."""
+        from mlgates.runner import utc_now
+
+        self._started = utc_now()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep every reported check result (from this process or an xdist worker)."""
         result = getattr(report, "mlgates_result", None)
@@ -175,7 +181,7 @@ class MlgatesSession:
         from mlgates.runner import utc_now
         from mlgates.session import publish
 
-        loaded, _ = self.load(path)
+        loaded, context = self.load(path)
         by_stage: dict[str, list[CheckResult]] = {}
         files: dict[str, str] = {}
         for entry in entries:
@@ -201,6 +207,7 @@ class MlgatesSession:
             git=git_info(loaded.root),
             files=files,
             source="pytest",
+            partial=self._partial(loaded, context, gates),
         )
         report_option = self.config.getoption("mlgates_report")
         report = Path(report_option).resolve() if report_option else None
@@ -218,6 +225,15 @@ class MlgatesSession:
             self._lines.append(f"mlgates: report {outputs.report}")
         if outputs.history is not None:
             self._lines.append(f"mlgates: history {outputs.history}")
+
+    def _partial(self, loaded: Config, context: Context, gates: tuple[GateResult, ...]) -> bool:
+        """Whether this session judged fewer checks than the config plans (-k, -x, --stage)."""
+        from mlgates.runner import plan_gates
+
+        planned = {check.id for plan in plan_gates(loaded, context).values() for check in plan}
+        judged = {check.id for gate in gates for check in gate.checks}
+        options = self.config.getoption("mlgates_stage") or loaded.overrides
+        return bool(options) or judged != planned
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Say where the report and history went."""
@@ -305,10 +321,14 @@ class CheckItem(pytest.Item):
         if result.status is Status.SKIPPED:
             pytest.skip(result.message)
         if result.status is not Status.PASS:
-            warnings.warn(
-                MlgatesWarning(f"{result.id}: {result.status.value}: {result.message}"),
-                stacklevel=1,
-            )
+            # Shown in pytest's warning summary, never turned into an error by
+            # `-W error`/`filterwarnings = error`: a non-blocking check passes.
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", MlgatesWarning)
+                warnings.warn(
+                    MlgatesWarning(f"{result.id}: {result.status.value}: {result.message}"),
+                    stacklevel=1,
+                )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's message instead of a traceback."""

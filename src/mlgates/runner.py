@@ -17,6 +17,7 @@ from mlgates.config import Config
 from mlgates.context import Context
 from mlgates.core import (
     CheckResult,
+    ConfigError,
     FirstRunPolicy,
     GateResult,
     RunRecord,
@@ -35,10 +36,17 @@ def new_context(config: Config) -> Context:
 
 def plan_gates(config: Config, context: Context) -> dict[str, list[PlannedCheck]]:
     """Every check of every configured stage, by stage, before anything is measured."""
-    return {
+    plans = {
         name: list(STAGES[name].plan(stage_config, context))
         for name, stage_config in config.stages.items()
     }
+    for name, plan in plans.items():
+        if not plan:
+            raise ConfigError(
+                f"the {name} stage has nothing to check: add checks to [{name}]",
+                file=config.display_path,
+            )
+    return plans
 
 
 def run_stage(
@@ -73,15 +81,20 @@ def run_gates(
     *,
     history: Sequence[RunRecord] = (),
     source: str = "library",
+    partial: bool = False,
 ) -> RunRecord:
-    """Run every configured stage and return the run record (nothing is written)."""
+    """Run every configured stage and return the run record (nothing is written).
+
+    ``partial`` marks a run of a subset of the checks (``--stage``, command-line
+    thresholds): it is recorded, but never becomes a ``previous``/``best`` anchor.
+    """
     context = context or new_context(config)
     started = utc_now()
     plans = plan_gates(config, context)
     gates = [
         run_stage(config, context, name, plan, history=history) for name, plan in plans.items()
     ]
-    return build_record(config, context, gates, started=started, source=source)
+    return build_record(config, context, gates, started=started, source=source, partial=partial)
 
 
 def utc_now() -> str:
@@ -96,6 +109,7 @@ def build_record(
     *,
     started: str,
     source: str,
+    partial: bool = False,
 ) -> RunRecord:
     """A run record for ``gates``, with provenance: git, version, config and file hashes."""
     from mlgates.provenance import git_info, mlgates_version
@@ -114,6 +128,7 @@ def build_record(
         git=git_info(config.root),
         files=files,
         source=source,
+        partial=partial or bool(config.overrides),
     )
 
 
@@ -123,7 +138,7 @@ def history_value(
     """The value of ``check_id`` in the last passing run (``previous``) or the best one."""
     values = []
     for record in history:
-        if record.blocked:
+        if record.blocked or record.partial:
             continue
         result = record.check(check_id)
         if result is not None and result.value is not None and math.isfinite(result.value):
@@ -193,6 +208,8 @@ def _decide(
         else:
             anchor_value = measured.anchor_value
         if anchor_value is None or math.isnan(anchor_value):
+            if threshold.anchor is Anchor.REFERENCE:
+                return Status.ERROR, f"{threshold}: the reference has no value to compare", None
             what = (
                 "no earlier passing run in the history"
                 if threshold.anchor.from_history

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -24,8 +25,8 @@ history = ".mlgates/history.jsonl"
 report = ".mlgates/report.html"
 
 [data]
-reference = "{reference}"
-current = "{current}"{current_note}
+reference = {reference}
+current = {current}{current_note}
 schema = "{schema}"  # inferred from the reference: review ranges and categories
 checks = [
   "missing_share <= reference + 0.05",
@@ -82,12 +83,12 @@ def write_starter(
     write_schema(infer_schema(frame, identifiers=identifiers), schema_path)
     config_path.write_text(
         _TEMPLATE.format(
-            reference=_relative(reference, directory),
-            current=_relative(current or reference, directory),
+            reference=json.dumps(_relative(reference, directory)),
+            current=json.dumps(_relative(current or reference, directory)),
             current_note="" if current else "   # point this at the new batch to check",
             schema=SCHEMA_FILE,
             min_rows=max(1, min(len(frame) // 10, 1000)),
-            exclude=", ".join(f'"{c}"' for c in identifiers),
+            exclude=", ".join(json.dumps(c) for c in identifiers),
         ),
         encoding="utf-8",
     )

@@ -172,11 +172,11 @@ class _Scanner:
         if found is None:
             raise self.error(f"expected {what}")
         value = float(found)
+        if not math.isfinite(value):
+            raise self.error("expected a finite number", start)
         if self.text.startswith("%", self.pos):
             self.pos += 1
             return value / 100.0, True
-        if not math.isfinite(value):
-            raise self.error("expected a finite number", start)
         return value, False
 
 

@@ -134,29 +134,26 @@ class DataStage:
         )
 
     @staticmethod
-    def _validate_check(table: TableReader, spec: CheckSpec, *, has_reference: bool) -> None:
+    def _validate_check(table: TableReader | None, spec: CheckSpec, *, has_reference: bool) -> None:
         threshold = spec.threshold
         if threshold.metric == "drift" and threshold.op not in ("<=", "<"):
             raise ConfigError(
                 f"a drift bound is a maximum: write 'drift <= {threshold.value:g}'",
-                file=table.file,
+                file=table.file if table else None,
                 key=spec.origin,
             )
         needs_reference = threshold.metric == "drift" or threshold.anchor is Anchor.REFERENCE
         if needs_reference and not has_reference:
             raise ConfigError(
                 f"{threshold} needs reference data: set data.reference",
-                file=table.file,
+                file=table.file if table else None,
                 key=spec.origin,
             )
 
     def override(self, config: DataConfig, spec: CheckSpec) -> DataConfig:
         """``config`` with ``spec`` replacing checks of the same metric and column."""
         threshold = spec.threshold
-        if threshold.metric == "drift" and config.reference is None:
-            raise ConfigError(
-                f"{threshold} needs reference data: set data.reference", key="--threshold"
-            )
+        self._validate_check(None, spec, has_reference=config.reference is not None)
         if threshold.selector is None:
             kept = tuple(c for c in config.checks if c.metric != threshold.metric)
             columns = {
@@ -175,10 +172,25 @@ class DataStage:
     def checked_columns(self, config: DataConfig, context: Context) -> list[str]:
         """Columns present in the current data (and the reference, if any), minus exclusions."""
         current = context.columns(config.current)
-        if config.reference is not None and not _is_profile(config.reference):
-            reference = set(context.columns(config.reference))
+        if config.reference is not None:
+            reference = set(self.reference_columns(config, context))
             current = [c for c in current if c in reference]
         return [c for c in current if c not in config.exclude]
+
+    @staticmethod
+    def reference_columns(config: DataConfig, context: Context) -> list[str]:
+        """Columns of the reference: its file header, or the stored profile's columns."""
+        assert config.reference is not None
+        if _is_profile(config.reference):
+            from mlgates.stats.profile import DatasetProfile
+
+            try:
+                return list(DatasetProfile.load(config.reference).columns)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"{config.reference}: not a reference profile: {exc}", key="data.reference"
+                ) from None
+        return context.columns(config.reference)
 
     def plan(self, config: DataConfig, context: Context) -> list[PlannedCheck]:
         """Every check of the data gate, in report order."""
@@ -196,11 +208,37 @@ class DataStage:
         if config.expectations is not None:
             planned.extend(self._plan_expectations(config.expectations))
         for spec in config.checks:
-            if not METRICS[spec.metric].per_column or spec.threshold.selector is not None:
+            if not METRICS[spec.metric].per_column:
                 planned.append(PlannedCheck.from_spec(STAGE, spec))
-        for column in self.checked_columns(config, context):
+        checked = self.checked_columns(config, context)
+        self._reject_unchecked_columns(config, checked, context)
+        for column in checked:
             planned.extend(self._plan_column(config, column))
         return _deduplicate(planned)
+
+    def _reject_unchecked_columns(
+        self, config: DataConfig, checked: list[str], context: Context
+    ) -> None:
+        """A check named for a column that is not checked is an error, never a silent skip."""
+        named = {
+            spec.threshold.selector: spec.origin
+            for spec in config.checks
+            if spec.threshold.selector is not None
+        }
+        named.update(
+            {column: f"data.columns.{column}" for column, s in config.columns.items() if s.checks}
+        )
+        present = set(context.columns(config.current))
+        for column, origin in named.items():
+            if column in checked:
+                continue
+            if column in config.exclude:
+                why = "is listed in data.exclude"
+            elif column not in present:
+                why = f"is not a column of the current data{_suggest_column(column, present)}"
+            else:
+                why = "is not a column of the reference data"
+            raise ConfigError(f"checks column {column!r}, which {why}", key=origin)
 
     def _plan_column(self, config: DataConfig, column: str) -> list[PlannedCheck]:
         settings = config.column(column)
@@ -209,6 +247,9 @@ class DataStage:
             for spec in config.checks
             if METRICS[spec.metric].per_column and spec.threshold.selector is None
         }
+        by_metric.update(
+            {spec.metric: spec for spec in config.checks if spec.threshold.selector == column}
+        )
         by_metric.update({spec.metric: spec for spec in settings.checks})
         planned = []
         drift_spec = by_metric.pop("drift", None)
@@ -255,6 +296,12 @@ class DataStage:
         current = context.frame(config.current)
         work = _DataRun(config, context, current)
         return [work.measure(check, plan) for check in plan]
+
+
+def _suggest_column(column: str, present: set[str]) -> str:
+    from mlgates.config import suggest
+
+    return suggest(column, present)
 
 
 def _is_profile(path: Path) -> bool:
