@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 from sklearn.datasets import load_diabetes  # imported before pytester snapshots sys.modules
