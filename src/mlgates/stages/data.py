@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from mlgates.context import Context
     from mlgates.stats.drift import DriftAssessment
-    from mlgates.stats.profile import DatasetProfile
+    from mlgates.stats.profile import ColumnProfile, DatasetProfile
 
 STAGE = "data"
 DRIFT_METHODS = ("auto", "wasserstein", "jensenshannon", "psi", "ks")
@@ -298,6 +298,11 @@ class DataStage:
         return [work.measure(check, plan) for check in plan]
 
 
+def _missing_fraction(profile: ColumnProfile) -> float:
+    total = profile.count + profile.null_count
+    return profile.null_count / total if total else float("nan")
+
+
 def _suggest_column(column: str, present: set[str]) -> str:
     from mlgates.config import suggest
 
@@ -532,8 +537,7 @@ class _DataRun:
             return Measurement(
                 status=Status.ERROR, message=f"column {column!r} not in current data"
             )
-        total = cur.count + cur.null_count
-        share = cur.null_count / total if total else float("nan")
+        share = _missing_fraction(cur)
         anchor = None
         if check.threshold is not None and check.threshold.anchor is Anchor.REFERENCE:
             ref = self.reference.columns.get(column)
@@ -541,12 +545,11 @@ class _DataRun:
                 return Measurement(
                     status=Status.ERROR, message=f"column {column!r} is not in the reference"
                 )
-            ref_total = ref.count + ref.null_count
-            anchor = ref.null_count / ref_total if ref_total else float("nan")
+            anchor = _missing_fraction(ref)
         return Measurement(
             value=share,
             anchor_value=anchor,
-            message=f"{cur.null_count} of {total} values missing in {column!r}",
+            message=f"{cur.null_count} of {cur.count + cur.null_count} missing in {column!r}",
         )
 
     def _row_count(self) -> Measurement:
