@@ -224,3 +224,12 @@ def test_a_column_bound_in_the_table_wins_over_the_table_wide_bound(cancer: Path
     assert check.threshold == "missing_share[mean area] <= 0.001"
     assert check.status is Status.FAIL and check.blocking
     assert record.check("data::missing_share[clinic]").threshold == "missing_share[clinic] <= 0.5"
+
+
+def test_a_broken_schema_file_fails_the_schema_check_alone(cancer: Path):
+    (cancer / "schema.yaml").write_text("columns: [unclosed\n")
+    record = run(cancer)
+    schema = record.check("data::schema")
+    assert schema.status is Status.ERROR and schema.blocking
+    assert "schema.yaml" in schema.message and "YAML" in schema.message
+    assert record.check("data::drift[clinic]").status is Status.PASS

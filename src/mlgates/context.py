@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +179,3 @@ class Context:
             return DatasetProfile.load(path)
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a damaged cache entry is rebuilt, never trusted
-
-    def frames(self, paths: Sequence[Path]) -> list[pd.DataFrame]:
-        """Several frames at once."""
-        return [self.frame(path) for path in paths]

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgates.core import InputError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -56,7 +58,7 @@ class MissingExtraError(ImportError):
         super().__init__(message)
 
 
-class SuiteError(Exception):
+class SuiteError(InputError):
     """An expectation suite document is unreadable or malformed."""
 
 

@@ -23,6 +23,7 @@ import yaml
 from pandera.config import config_context
 from pandera.errors import SchemaError, SchemaErrors
 
+from mlgates.core import InputError
 from mlgates.files import write_text_atomically
 
 __all__ = [
@@ -46,7 +47,7 @@ _NO_EXAMPLE_CHECKS = frozenset({"not_nullable", "column_in_dataframe"})
 _YAML_SCALARS = (str, bool, int, float)
 
 
-class SchemaFileError(ValueError):
+class SchemaFileError(InputError, ValueError):
     """A schema file is missing, unreadable or not a pandera schema."""
 
 
