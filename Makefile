@@ -18,7 +18,7 @@ example: $(STAMP)
 
 ## The same project with a drifted, schema-breaking batch: the run blocks (exit 1).
 example-blocked: $(STAMP)
-	-$(BIN)/mlgates run --config examples/credit/mlgates.drifted.toml
+	$(BIN)/mlgates run --config examples/credit/mlgates.drifted.toml
 
 ## Lint, type-check and run the whole test suite.
 test: lint typecheck unit

@@ -207,6 +207,10 @@ def test_checks_on_columns_that_are_not_checked_are_config_errors(cancer: Path):
 
     with pytest.raises(ConfigError, match=r"'mean radus', which is not a column of the current"):
         run(cancer, extra='[data.columns."mean radus"]\nchecks = ["missing_share <= 0"]')
+    with pytest.raises(ConfigError, match=r"mlgates.toml: data.exclude: checks column 'clinc'"):
+        run(cancer, extra='exclude = ["clinc"]')
+    with pytest.raises(ConfigError, match=r"data.columns.clinc: .*did you mean 'clinic'"):
+        run(cancer, extra='[data.columns.clinc]\nmethod = "psi"')
     with pytest.raises(ConfigError, match=r"is listed in data\.exclude"):
         run(cancer, extra='exclude = ["clinic"]\n[data.columns.clinic]\nchecks = ["drift <= 0.2"]')
 

@@ -203,8 +203,9 @@ def _history(args: argparse.Namespace) -> int:
         verdict = "blocked" if record.blocked else "passed "
         commit = (record.git.get("commit") or "")[:10]
         blocking = ", ".join(c.id for c in record.checks if c.blocking)
+        scope = " (partial)" if record.partial else ""
         print(
-            f"{record.started_at}  {verdict}  {commit:<10}  {len(record.checks):>3} checks"
+            f"{record.started_at}  {verdict}  {commit:<10}  {len(record.checks):>3} checks{scope}"
             + (f"  blocking: {blocking}" if blocking else "")
         )
     return EXIT_PASSED

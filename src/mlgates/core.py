@@ -309,6 +309,7 @@ class ConfigError(MlgatesError):
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
         self.file = file
         self.key = key
+        self.problem = message
         where = ": ".join(part for part in (file, key) if part)
         super().__init__(f"{where}: {message}" if where else message)
 

@@ -36,10 +36,15 @@ def new_context(config: Config) -> Context:
 
 def plan_gates(config: Config, context: Context) -> dict[str, list[PlannedCheck]]:
     """Every check of every configured stage, by stage, before anything is measured."""
-    plans = {
-        name: list(STAGES[name].plan(stage_config, context))
-        for name, stage_config in config.stages.items()
-    }
+    try:
+        plans = {
+            name: list(STAGES[name].plan(stage_config, context))
+            for name, stage_config in config.stages.items()
+        }
+    except ConfigError as exc:
+        if exc.file is not None:
+            raise
+        raise ConfigError(exc.problem, file=config.display_path, key=exc.key) from None
     for name, plan in plans.items():
         if not plan:
             raise ConfigError(

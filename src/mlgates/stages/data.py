@@ -212,19 +212,20 @@ class DataStage:
         self, config: DataConfig, checked: list[str], context: Context
     ) -> None:
         """A check named for a column that is not checked is an error, never a silent skip."""
-        named = {
-            spec.threshold.selector: spec.origin
-            for spec in config.checks
-            if spec.threshold.selector is not None
-        }
+        named = {column: "data.exclude" for column in config.exclude}
+        named.update({column: f"data.columns.{column}" for column in config.columns})
         named.update(
-            {column: f"data.columns.{column}" for column, s in config.columns.items() if s.checks}
+            {
+                spec.threshold.selector: spec.origin
+                for spec in config.checks
+                if spec.threshold.selector is not None
+            }
         )
         present = set(context.columns(config.current))
         for column, origin in named.items():
-            if column in checked:
+            if column in checked or (origin == "data.exclude" and column in present):
                 continue
-            if column in config.exclude:
+            if column in config.exclude and origin != "data.exclude":
                 why = "is listed in data.exclude"
             elif column not in present:
                 why = f"is not a column of the current data{_suggest_column(column, present)}"
