@@ -79,8 +79,8 @@ checks = ["missing_share <= reference + 0.05", "drift_share <= 0.25", "row_count
 
 def prepare(directory: Path, rows: int) -> None:
     """Write reference, current, schema, config and GX suite for ``rows`` rows."""
-    from mlgates.stages.gx_suite import suite_document
-    from mlgates.stages.schema import infer_schema, write_schema
+    from mlgates.stages.data.gx_suite import suite_document
+    from mlgates.stages.data.schema import infer_schema, write_schema
 
     reference = generate(rows, seed=1)
     generate(rows, seed=2).to_parquet(directory / "current.parquet")
@@ -137,7 +137,7 @@ def child(directory: Path, scenario: str) -> dict[str, float]:
     import scipy.stats  # noqa: F401
 
     import mlgates.runner
-    import mlgates.stages.schema
+    import mlgates.stages.data.schema
     import mlgates.stats.drift  # noqa: F401
 
     if scenario == "gx":
@@ -164,11 +164,11 @@ def child(directory: Path, scenario: str) -> dict[str, float]:
         if bad:
             raise SystemExit(f"clean benchmark data blocked: {bad}")
     elif scenario == "pandera":
-        from mlgates.stages.schema import read_schema
+        from mlgates.stages.data.schema import read_schema
 
         read_schema(data.schema).validate(current, lazy=True)
     elif scenario == "gx":
-        from mlgates.stages.gx_suite import load_suite, run_suite
+        from mlgates.stages.data.gx_suite import load_suite, run_suite
 
         outcomes = run_suite(current, load_suite(directory / "suite.json"))
         assert all(o.success for o in outcomes), [o for o in outcomes if not o.success]

@@ -13,7 +13,7 @@ from sklearn.datasets import load_breast_cancer
 from mlgates import load_config, run_gates
 from mlgates.context import Context
 from mlgates.core import Status
-from mlgates.stages.schema import infer_schema, write_schema
+from mlgates.stages.data.schema import infer_schema, write_schema
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ def test_reference_profile_is_cached_by_content(cancer: Path):
     reason="needs the gx extra",
 )
 def test_great_expectations_suite_runs_inside_the_gate(cancer: Path):
-    from mlgates.stages.gx_suite import suite_document
+    from mlgates.stages.data.gx_suite import suite_document
 
     suite = suite_document(
         "cancer",

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mlgates.stages import gx_suite
-from mlgates.stages.gx_suite import (
+from mlgates.stages.data import gx_suite
+from mlgates.stages.data.gx_suite import (
     ExpectationOutcome,
     MissingExtraError,
     SuiteError,
@@ -383,7 +383,7 @@ def test_planning_does_not_import_great_expectations(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from mlgates.stages.gx_suite import load_suite, suite_check_names\n"
+        "from mlgates.stages.data.gx_suite import load_suite, suite_check_names\n"
         f"suite = load_suite(Path({str(path)!r}), check_types=False)\n"
         "assert suite_check_names(suite) == ['expect_column_values_to_not_be_null[a]']\n"
         "assert 'great_expectations' not in sys.modules\n"

@@ -12,7 +12,7 @@ import pytest
 from pandera.config import config_context
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
-from mlgates.stages.schema import (
+from mlgates.stages.data.schema import (
     FRAME,
     ColumnFailure,
     SchemaFileError,

@@ -60,7 +60,7 @@ def write_starter(
     :class:`InputError` if a data file cannot be read.
     """
     from mlgates.context import read_frame
-    from mlgates.stages.schema import infer_schema, write_schema
+    from mlgates.stages.data.schema import infer_schema, write_schema
 
     for path, name in ((reference, "--reference"), (current, "--current")):
         if path is not None and not path.is_file():

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from mlgates.report.html import render_html, write_html
-from mlgates.report.text import render_table
+from mlgates.report.terminal import render_table
 
 __all__ = ["render_html", "render_table", "write_html"]

@@ -261,7 +261,7 @@ class DataStage:
 
     @staticmethod
     def _plan_expectations(path: Path) -> list[PlannedCheck]:
-        from mlgates.stages.gx_suite import SuiteError, load_suite, suite_check_names
+        from mlgates.stages.data.gx_suite import SuiteError, load_suite, suite_check_names
 
         try:
             names = suite_check_names(load_suite(path, check_types=False))
@@ -398,7 +398,7 @@ class _DataRun:
         )
 
     def _schema(self) -> Measurement:
-        from mlgates.stages.schema import read_schema, validate_frame
+        from mlgates.stages.data.schema import read_schema, validate_frame
 
         assert self.config.schema is not None
         self.context.file_hash(self.config.schema)
@@ -553,7 +553,7 @@ class _DataRun:
 
     def _run_expectations(self) -> dict[str, Measurement]:
         from mlgates.core import check_id
-        from mlgates.stages.gx_suite import load_suite, run_suite, suite_check_names
+        from mlgates.stages.data.gx_suite import load_suite, run_suite, suite_check_names
 
         assert self.config.expectations is not None
         path = self.config.expectations

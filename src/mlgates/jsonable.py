@@ -1,0 +1,64 @@
+"""Plain JSON values from what stages and libraries hand over (standard library only).
+
+Non-finite floats become the strings ``"nan"``, ``"inf"`` and ``"-inf"`` (JSON
+has no such numbers) and read back with :func:`from_json_number`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+_NON_FINITE = frozenset({"nan", "inf", "-inf"})
+
+
+def json_number(value: float | None) -> float | str | None:
+    """A float for JSON: finite values as numbers, others as ``"nan"``/``"inf"``/``"-inf"``."""
+    if value is None or math.isfinite(value):
+        return value
+    return str(value)
+
+
+def from_json_number(value: object, what: str = "value") -> float | None:
+    """The inverse of :func:`json_number`; raises ``ValueError`` naming ``what`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{what}: expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value in _NON_FINITE:
+        return float(value)
+    raise ValueError(f"{what}: expected a number, got {value!r}")
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types, recursively.
+
+    Handles numpy scalars and arrays (through ``item``/``tolist``), tuples, sets,
+    dates and non-finite floats; anything else becomes its ``str``.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return json_number(float(value))
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_jsonable(item) for item in value), key=repr)
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    for name in ("item", "tolist"):
+        method = getattr(value, name, None)
+        if callable(method) and (name == "tolist" or getattr(value, "ndim", None) == 0):
+            try:
+                return to_jsonable(method())
+            except (TypeError, ValueError):
+                pass
+    return str(value)

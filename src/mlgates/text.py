@@ -1,0 +1,42 @@
+"""Small text helpers shared by messages, errors and reporters (standard library only)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``word``, else ``''``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def printable(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with control characters (escape sequences too) shown as ``\\xNN``.
+
+    User strings (column names, categories, file names) reach a terminal through
+    this, so a value can never move the cursor, clear the screen or fake a line.
+    Newlines and tabs are kept unless ``keep_newlines`` is false.
+    """
+    if not keep_newlines:
+        text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def format_number(value: float | None, digits: int = 6) -> str:
+    """``value`` with ``digits`` significant digits; ``n/a`` for None."""
+    return "n/a" if value is None else f"{value:.{digits}g}"
+
+
+def named(metric: str, selector: str | None = None) -> str:
+    """``metric`` or ``metric[selector]``: how a check is named inside its stage."""
+    return f"{metric}[{selector}]" if selector is not None else metric
