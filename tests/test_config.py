@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlgates.config import find_config, load_config
-from mlgates.core import ConfigError, InconclusivePolicy, Severity
+from mlgates.core import ConfigError, InconclusivePolicy, Severity, UsageError
 
 from conftest import write_config
 
@@ -56,7 +56,7 @@ def test_profile_overrides_keys(project: Path):
     assert config.on_inconclusive is InconclusivePolicy.FAIL
     assert [str(c.threshold) for c in config.stages["data"].checks] == ["drift_share <= 0.1"]
     assert config.config_hash != load_config(path).config_hash
-    with pytest.raises(ConfigError, match=r"unknown profile 'strikt' \(did you mean 'strict'\?\)"):
+    with pytest.raises(UsageError, match=r"unknown profile 'strikt' \(did you mean 'strict'\?\)"):
         load_config(path, profile="strikt")
 
 
@@ -81,7 +81,8 @@ def test_pyproject_table(project: Path):
             "data.checks[0]",
             "unknown metric 'drift_shar' (did you mean 'drift_share'?)",
         ),
-        ('[data]\ncurent = "current.csv"\n', "data.current", "is required"),
+        ('[data]\ncurent = "current.csv"\n', "data.curent", "unknown key (did you mean 'current'?)"),
+        ('[data]\nbins = 10\n', "data.current", "is required"),
         (
             '[data]\ncurrent = "current.csv"\nrefernce = "reference.csv"\n',
             "data.refernce",
@@ -122,7 +123,7 @@ def test_pyproject_table(project: Path):
         (
             '[data]\ncurrent = "current.csv"\nchecks = ["row_count[age] >= 10"]\n',
             "data.checks[0]",
-            "measured once per data set",
+            "is measured once",
         ),
         (
             '[data]\ncurrent = "current.csv"\nchecks = ["row_count >> 10"]\n',
@@ -182,7 +183,7 @@ def test_command_line_thresholds_replace_and_add(project: Path):
     texts = [str(c.threshold) for c in changed.stages["data"].checks]
     assert texts == ["missing_share <= reference + 0.05", "drift_share <= 0.1", "row_count >= 100"]
     assert changed.config_hash != config.config_hash
-    with pytest.raises(ConfigError, match="known metrics"):
+    with pytest.raises(UsageError, match="unknown metric 'acuracy'"):
         config.with_thresholds(["acuracy >= 0.9"])
-    with pytest.raises(ConfigError, match="unknown stage 'dat' \\(did you mean 'data'\\?\\)"):
+    with pytest.raises(UsageError, match="unknown stage 'dat' \\(did you mean 'data'\\?\\)"):
         config.with_stages(["dat"])

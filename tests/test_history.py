@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlgates.core import CheckResult, GateResult, RunRecord, Status
+from mlgates.core import RECORD_FORMAT, CheckResult, GateResult, RunRecord, Status
 from mlgates.history import open_history
 from mlgates.history.jsonl import HistoryWarning, JsonLinesHistory
 
@@ -71,7 +71,7 @@ def test_concurrent_appends_from_processes_lose_nothing(tmp_path: Path, name: st
     assert {r.run_id for r in records} == {f"w{w}-{i}" for w in range(4) for i in range(40)}
     if name.endswith(".jsonl"):
         lines = (tmp_path / name).read_text().splitlines()
-        assert all(json.loads(line)["format"] == 1 for line in lines)
+        assert all(json.loads(line)["format"] == RECORD_FORMAT for line in lines)
 
 
 def test_torn_last_line_is_skipped_with_a_warning_and_appends_continue(tmp_path: Path):

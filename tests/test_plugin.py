@@ -151,7 +151,7 @@ def test_history_bounds_follow_earlier_full_runs(gated: pytest.Pytester):
     config.write_text(previous)
     first = gated.runpytest_subprocess("--mlgates", "-k", "row_count")
     first.assert_outcomes(failed=1)
-    first.stdout.fnmatch_lines(["*INCONCLUSIVE data::row_count*no earlier passing run*"])
+    first.stdout.fnmatch_lines(["*INCONCLUSIVE data::row_count*no earlier complete, passing run*"])
     config.write_text(previous.replace("[mlgates]", '[mlgates]\nfirst_run = "pass"'))
     gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(skipped=1)
     # a passing run of a subset (-k) is recorded but never becomes the anchor

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from mlgates.config import Config
+from mlgates.authoring import IntervalOf, Measurement, PlannedCheck
 from mlgates.core import (
+    Direction,
     FirstRunPolicy,
     GateResult,
     InconclusivePolicy,
@@ -17,8 +19,7 @@ from mlgates.core import (
     Status,
     is_blocking,
 )
-from mlgates.runner import history_value, judge
-from mlgates.stages import Measurement, PlannedCheck
+from mlgates.judge import history_anchor, judge
 from mlgates.thresholds import Anchor, parse_threshold
 
 from test_history import make_record
@@ -97,7 +98,7 @@ def test_missing_anchor_is_inconclusive_or_visibly_skipped():
     skipped = judge(
         check, Measurement(value=0.8), config=replace(CONFIG, first_run=FirstRunPolicy.PASS)
     )
-    assert skipped.status is Status.SKIPPED and "no earlier passing run" in skipped.message
+    assert skipped.status is Status.SKIPPED and "no earlier complete, passing run" in skipped.message
 
 
 def _history(values: list[tuple[float, Status]]) -> list[RunRecord]:
@@ -108,26 +109,84 @@ def test_previous_and_best_come_from_passing_runs_only():
     history = _history(
         [(0.9, Status.PASS), (0.95, Status.PASS), (0.99, Status.FAIL), (0.93, Status.PASS)]
     )
-    higher = parse_threshold("drift[age] >= previous")
-    lower = parse_threshold("drift[age] <= best")
-    assert history_value(history, "data::drift[age]", Anchor.PREVIOUS, higher) == 0.93
-    assert history_value(history, "data::drift[age]", Anchor.BEST, higher) == 0.95
-    assert history_value(history, "data::drift[age]", Anchor.BEST, lower) == 0.9
+    check = "data::drift[age]"
+
+    def anchor(which: Anchor, direction: Direction) -> float:
+        found = history_anchor(history, check, which, direction, profile=None)
+        assert found is not None
+        return found.value
+
+    assert anchor(Anchor.PREVIOUS, Direction.HIGHER) == 0.93
+    assert anchor(Anchor.BEST, Direction.HIGHER) == 0.95
+    assert anchor(Anchor.BEST, Direction.LOWER) == 0.9
     # a series of small allowed drops cannot add up against "best"
     result = judge(
-        planned("drift[age] >= best - 2%"), Measurement(value=0.925), config=CONFIG, history=history
+        planned("drift[age] >= best - 2%"),
+        Measurement(value=0.925),
+        config=CONFIG,
+        direction=Direction.HIGHER,
+        history=history,
     )
     assert result.status is Status.FAIL and result.bound == pytest.approx(0.931)
 
 
 def test_confidence_bound_decides_and_straddling_is_inconclusive():
     check = planned("roc_auc >= 0.8 @95%")
-    sure = judge(check, Measurement(value=0.86, interval=(0.82, 0.9)), config=CONFIG)
+
+    def measured(value: float, low: float, high: float) -> Measurement:
+        return Measurement(
+            value=value, interval=(low, high), interval_of=IntervalOf.VALUE, level=0.95
+        )
+
+    sure = judge(check, measured(0.86, 0.82, 0.9), config=CONFIG)
     assert sure.status is Status.PASS
-    straddles = judge(check, Measurement(value=0.82, interval=(0.78, 0.86)), config=CONFIG)
-    assert straddles.status is Status.INCONCLUSIVE and "straddles" in straddles.message
-    below = judge(check, Measurement(value=0.75, interval=(0.7, 0.79)), config=CONFIG)
+    straddles = judge(check, measured(0.82, 0.78, 0.86), config=CONFIG)
+    assert straddles.status is Status.INCONCLUSIVE and "straddle" in straddles.message
+    # a point value below the bound with an interval across it is not enough to fail
+    unsure = judge(check, measured(0.79, 0.76, 0.83), config=CONFIG)
+    assert unsure.status is Status.INCONCLUSIVE
+    below = judge(check, measured(0.75, 0.7, 0.79), config=CONFIG)
     assert below.status is Status.FAIL
+    # never a silent decision on the point value when a level was asked for
+    missing = judge(check, Measurement(value=0.9), config=CONFIG)
+    assert missing.status is Status.ERROR and "needs a 95% interval" in missing.message
+    wrong_level = judge(
+        check,
+        Measurement(value=0.9, interval=(0.85, 0.95), interval_of=IntervalOf.VALUE, level=0.9),
+        config=CONFIG,
+    )
+    assert wrong_level.status is Status.ERROR
+
+
+def test_baseline_bound_at_a_level_decides_on_the_paired_difference():
+    check = planned("roc_auc >= baseline - 0.01 @95%")
+    # candidate 0.84 vs baseline 0.85: difference -0.01, lower bound -0.005 holds the margin
+    good = Measurement(
+        value=0.84,
+        anchor_value=0.85,
+        interval=(-0.005, 0.004),
+        interval_of=IntervalOf.DIFFERENCE,
+        level=0.95,
+    )
+    result = judge(check, good, config=CONFIG)
+    assert result.status is Status.PASS, result.message
+    assert result.anchor == "baseline" and result.anchor_value == 0.85
+    assert "difference" in result.message
+    # the candidate's own interval is not what a baseline bound decides on
+    own = replace(good, interval_of=IntervalOf.VALUE)
+    assert judge(check, own, config=CONFIG).status is Status.ERROR
+    worse = replace(good, interval=(-0.04, -0.02))
+    assert judge(check, worse, config=CONFIG).status is Status.FAIL
+    relative = planned("f1 >= baseline - 2% @95%")
+    ratio = Measurement(
+        value=0.7,
+        anchor_value=0.72,
+        interval=(-0.019, 0.01),
+        interval_of=IntervalOf.RELATIVE_DIFFERENCE,
+        level=0.95,
+    )
+    decided = judge(relative, ratio, config=CONFIG)
+    assert decided.status is Status.PASS and "%" in decided.message
 
 
 def test_stage_decided_status_and_unmeasured_values():

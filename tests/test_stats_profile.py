@@ -15,6 +15,7 @@ from mlgates.stats.profile import (
     CategoricalProfile,
     DatasetProfile,
     NumericProfile,
+    UnprofiledColumn,
     column_from_dict,
     infer_kind,
     profile_against,
@@ -22,6 +23,12 @@ from mlgates.stats.profile import (
     profile_dataset_against,
     profile_reference,
 )
+
+
+def _diabetes() -> pd.DataFrame:
+    from sklearn.datasets import load_diabetes
+
+    return load_diabetes(as_frame=True).frame
 
 
 def _mixed_frame(rows: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -368,6 +375,14 @@ def test_dataset_profile_round_trips_exactly(tmp_path) -> None:
             },
             "mean: expected a number",
         ),
+        (
+            {"format": 1, "row_count": 1, "columns": {}, "unprofiled": {"a": 1}},
+            "'unprofiled' must be an object",
+        ),
+        (
+            {"format": 1, "row_count": 1, "columns": {}, "unprofiled": ["a"]},
+            "'unprofiled' must be an object",
+        ),
     ],
 )
 def test_from_dict_rejects_bad_documents(document: object, message: str) -> None:
@@ -380,3 +395,128 @@ def test_load_rejects_a_file_that_is_not_json(tmp_path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="not JSON"):
         DatasetProfile.load(path)
+
+
+# -- columns that cannot be summarised ------------------------------------------------
+
+NESTED = "drift is not measured for nested values"
+
+
+def _nested_frame() -> pd.DataFrame:
+    frame = _diabetes()
+    rows = len(frame)
+    frame["tags"] = pd.Series([["a", "b"], ["c"]] * (rows // 2), dtype=object)
+    frame["meta"] = pd.Series([{"k": 1}, None] * (rows // 2), dtype=object)
+    frame["sets"] = pd.Series([{1, 2}] * rows, dtype=object)
+    frame["vectors"] = pd.Series([np.arange(3)] * rows, dtype=object)
+    return frame
+
+
+def test_nested_reference_columns_are_unprofiled_and_the_rest_profiled() -> None:
+    frame = _nested_frame()
+    profile = profile_dataset(frame, bins=20)
+    plain = profile_dataset(_diabetes(), bins=20)
+    assert profile.unprofiled == {
+        "tags": f"holds nested values (list); {NESTED}",
+        "meta": f"holds nested values (dict); {NESTED}",
+        "sets": f"holds nested values (set); {NESTED}",
+        "vectors": f"holds nested values (ndarray); {NESTED}",
+    }
+    assert profile.to_dict()["columns"] == plain.to_dict()["columns"]
+    with pytest.raises(UnprofiledColumn, match=r"'tags' cannot be profiled as categorical"):
+        profile_reference(frame["tags"])
+
+
+def test_nested_current_columns_are_unprofiled() -> None:
+    frame = _diabetes()
+    frame["group"] = np.where(frame["sex"] > 0, "m", "f")
+    reference = profile_dataset(frame.iloc[:300])
+    current = frame.iloc[300:].copy()
+    current["bmi"] = pd.Series([[1.0, 2.0]] * len(current), index=current.index, dtype=object)
+    current["group"] = pd.Series([{"m"}] * len(current), index=current.index, dtype=object)
+    profile = profile_dataset_against(reference, current)
+    assert profile.unprofiled == {
+        "bmi": f"holds nested values (list); {NESTED}",
+        "group": f"holds nested values (set); {NESTED}",
+    }
+    assert set(profile.columns) == set(reference.columns) - {"bmi", "group"}
+    assert all(column.count == len(current) for column in profile.columns.values())
+
+
+def test_nested_values_are_found_when_pandas_cannot_count_them(monkeypatch) -> None:
+    def unhashable(*args: object, **kwargs: object) -> None:
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(pd.Series, "value_counts", unhashable)
+    profile = profile_dataset(pd.DataFrame({"tags": [None, [1], [2, 3]]}))
+    assert profile.unprofiled == {"tags": f"holds nested values (list); {NESTED}"}
+
+
+def test_text_in_a_numeric_current_column_is_unprofiled(tmp_path) -> None:
+    frame = _diabetes()
+    reference = profile_dataset(frame.iloc[:142])
+    current = frame.iloc[142:].reset_index(drop=True)
+    broken = current.astype({"bmi": object})
+    broken.loc[[5, 90, 200], "bmi"] = ["abc", "n/a", "abc"]  # "n/a" reads back as null
+    path = tmp_path / "current.csv"
+    broken.to_csv(path, index=False)
+    read = pd.read_csv(path)
+    assert not pd.api.types.is_numeric_dtype(read["bmi"])
+
+    profile = profile_dataset_against(reference, read)
+    assert profile.unprofiled == {
+        "bmi": "holds text where the reference has numbers: "
+        "2 of 299 values are not numbers, e.g. 'abc'"
+    }
+    clean = profile_dataset_against(reference, current)
+    assert profile.to_dict()["columns"] == {
+        name: column for name, column in clean.to_dict()["columns"].items() if name != "bmi"
+    }
+
+
+def test_unreadable_numbers_show_at_most_three_distinct_examples() -> None:
+    reference = profile_dataset(pd.DataFrame({"x": np.linspace(0, 1, 500)}))
+    values = np.linspace(0, 1, 300).astype(object)
+    values[[1, 2, 3, 4, 5]] = ["one", "two", "one", "three", "x" * 60]
+    profile = profile_dataset_against(reference, pd.DataFrame({"x": values}))
+    assert profile.unprofiled == {
+        "x": "holds text where the reference has numbers: 5 of 300 values are not numbers, "
+        "e.g. 'one', 'two', 'three'"
+    }
+    dates = pd.Series([pd.Timestamp("2024-01-01").date()] * 3, dtype=object)
+    odd = profile_dataset_against(reference, pd.DataFrame({"x": dates}))
+    assert odd.unprofiled["x"].startswith("holds date values where the reference has numbers")
+
+
+def test_text_forced_numeric_in_the_reference_is_unprofiled() -> None:
+    frame = _mixed_frame(300)
+    profile = profile_dataset(frame, kinds={"city": "numeric"})
+    assert list(profile.unprofiled) == ["city"]
+    assert profile.unprofiled["city"].startswith(
+        "holds text where numbers were asked for: 300 of 300 values are not numbers, e.g. "
+    )
+    assert "city" not in profile.columns and len(profile.columns) == frame.shape[1] - 1
+
+
+def test_numbers_against_a_categorical_reference_stay_categorical() -> None:
+    reference = profile_dataset(pd.DataFrame({"grade": ["1", "2", "2", "3"] * 50}))
+    current = profile_dataset_against(reference, pd.DataFrame({"grade": [1, 2, 2, 2, 4]}))
+    column = current.columns["grade"]
+    assert isinstance(column, CategoricalProfile) and not current.unprofiled
+    assert dict(zip(column.categories, column.counts, strict=True)) == {"2": 3, "1": 1, "3": 0}
+    assert column.other_count == 1
+
+
+def test_unprofiled_round_trips_and_is_optional_in_json(tmp_path) -> None:
+    profile = profile_dataset(_nested_frame().iloc[:100], columns=["bmi", "tags"])
+    document = profile.to_dict()
+    assert document["format"] == 1
+    assert document["unprofiled"] == {"tags": f"holds nested values (list); {NESTED}"}
+    path = tmp_path / "reference.json"
+    profile.save(path)
+    assert DatasetProfile.load(path).unprofiled == profile.unprofiled
+
+    plain = profile_dataset(_diabetes().iloc[:100], columns=["bmi"])
+    assert "unprofiled" not in plain.to_dict()  # files without it are unchanged
+    old = {key: value for key, value in document.items() if key != "unprofiled"}
+    assert DatasetProfile.from_dict(old).unprofiled == {}

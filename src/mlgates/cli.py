@@ -1,29 +1,40 @@
-"""The ``mlgates`` command: ``init``, ``run``, ``profile`` and ``history``.
+"""The ``mlgates`` command: ``run``, ``init``, ``profile`` and ``history``.
 
-Exit codes: 0 nothing blocks, 1 blocked, 2 usage or configuration error
-(nothing was judged).
+Exit codes: 0 nothing blocks, 1 blocked, 2 usage, configuration or input error
+(nothing was judged, nothing recorded), 3 internal error (a bug; ``-v`` shows
+the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
+import json
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
-from mlgates.core import MlgatesError
+from mlgates.core import InputError, MlgatesError
+from mlgates.options import OPTIONS, RunOptions
+from mlgates.text import printable
 
 EXIT_PASSED = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+MAX_BINS = 1000
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"mlgates: error: {message}\n")
+
+
+def _verbose(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--verbose", "-v", action="store_true", help=help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,34 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="run the gates, record the result, write the report")
-    run.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        help="mlgates.toml or pyproject.toml (default: the one in the working directory)",
-    )
-    run.add_argument(
-        "--stage",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run only this stage (repeatable)",
-    )
-    run.add_argument("--profile", "-p", help="apply [profile.NAME] from the config")
-    run.add_argument(
-        "--threshold",
-        "-t",
-        action="append",
-        default=[],
-        metavar="CHECK",
-        help='add or replace a check, e.g. "drift_share <= 0.1" (repeatable)',
-    )
-    run.add_argument("--report", type=Path, help="write the HTML report here instead")
-    run.add_argument(
-        "--no-history", action="store_true", help="do not append this run to the validation history"
-    )
-    run.add_argument("--json", type=Path, metavar="PATH", help="also write the run record as JSON")
-    run.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
+    for option in OPTIONS:
+        run.add_argument(*option.flags, dest=option.name, **option.arguments())
+    _verbose(run, "list passing checks too; show the traceback of an internal error")
 
     init = commands.add_parser("init", help="write a starting mlgates.toml and pandera schema")
     init.add_argument(
@@ -79,30 +65,48 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the files (default: working directory)",
     )
     init.add_argument("--force", action="store_true", help="overwrite existing files")
+    _verbose(init, "show the traceback of an internal error")
 
     profile = commands.add_parser("profile", help="store the reference profile of a data file")
     profile.add_argument("data", type=Path, help="CSV or Parquet file")
     profile.add_argument("--output", "-o", type=Path, required=True, help="profile JSON to write")
     profile.add_argument("--bins", type=_bins, default=100, help="quantile bins per numeric column")
+    _verbose(profile, "show the traceback of an internal error")
 
     history = commands.add_parser("history", help="list recent runs from the history")
-    history.add_argument("--config", "-c", type=Path)
+    history.add_argument("--config", "-c", type=Path, help="the config naming the history")
+    history.add_argument("--profile", "-p", help="mark the runs comparable under this profile")
     history.add_argument("--limit", "-n", type=_positive, default=10)
+    _verbose(history, "show the traceback of an internal error")
     return parser
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return value
 
 
 def _bins(text: str) -> int:
-    value = int(text)
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"{value} bins are too few; use at least 10")
+    value = _positive(text)
+    if not 10 <= value <= MAX_BINS:
+        raise argparse.ArgumentTypeError(f"{value} bins: use 10 to {MAX_BINS}")
     return value
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    print(f"mlgates: warning: {printable(str(message))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,47 +122,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handlers = {"run": _run, "init": _init, "profile": _profile, "history": _history}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
             return handlers[args.command](args)
-    except MlgatesError as exc:
-        print(f"mlgates: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (OSError, sqlite3.Error) as exc:
-        print(f"mlgates: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("mlgates: interrupted", file=sys.stderr)
-        return EXIT_USAGE
+        except MlgatesError as exc:
+            print(f"mlgates: error: {printable(str(exc))}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("mlgates: interrupted: nothing was recorded", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as exc:  # a bug in mlgates or a stage: never mistaken for a verdict
+            if args.verbose:
+                traceback.print_exc()
+            print(
+                f"mlgates: internal error: {type(exc).__name__}: {printable(str(exc))}"
+                + ("" if args.verbose else " (run with -v for the traceback)"),
+                file=sys.stderr,
+            )
+            return EXIT_INTERNAL
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mlgates.config import load_config
     from mlgates.report import render_table
-    from mlgates.runner import run_gates
-    from mlgates.session import history_store, publish
+    from mlgates.session import GateSession
 
-    config = load_config(args.config, profile=args.profile)
-    if args.stage:
-        config = config.with_stages(args.stage)
-    if args.threshold:
-        config = config.with_thresholds(args.threshold)
-    earlier = history_store(config).records()
-    record = run_gates(config, history=earlier, source="cli", partial=bool(args.stage))
-    outputs = publish(
-        config, record, earlier=earlier, write_history=not args.no_history, report=args.report
-    )
+    session = GateSession(RunOptions.from_values(lambda o: getattr(args, o.name)), source="cli")
+    record = session.run()
+    outputs = session.publish(record)
     print(render_table(record, verbose=args.verbose))
-    if outputs.report is not None:
-        print(f"report: {outputs.report}")
+    for label, where in (("report", outputs.report), ("json", outputs.json)):
+        if where is not None:
+            print(f"{label}: {printable(str(where))}")
     if outputs.history is not None:
-        print(f"history: {outputs.history}")
-    if args.json is not None:
-        import json
-
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record.to_dict(), indent=2), encoding="utf-8")
+        print(f"history: {printable(outputs.history)}")
     return EXIT_BLOCKED if record.blocked else EXIT_PASSED
 
 
@@ -172,43 +170,58 @@ def _init(args: argparse.Namespace) -> int:
         force=args.force,
     )
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {printable(str(path))}")
     print("next: review the files, then run 'mlgates run' or 'pytest --mlgates'")
     return EXIT_PASSED
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from mlgates.context import read_frame
-    from mlgates.core import InputError
+    from mlgates.datafiles import read_frame
+    from mlgates.files import write_text_atomically
     from mlgates.stats.profile import profile_dataset
 
-    if not args.data.is_file():
-        raise InputError(f"{args.data}: file not found")
     profile = profile_dataset(read_frame(args.data), bins=args.bins)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    profile.save(args.output)
+    try:
+        write_text_atomically(args.output, json.dumps(profile.to_dict(), allow_nan=False))
+    except OSError as exc:
+        raise InputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"wrote {args.output}: {profile.row_count} rows, {len(profile.columns)} columns")
     return EXIT_PASSED
 
 
 def _history(args: argparse.Namespace) -> int:
     from mlgates.config import load_config
-    from mlgates.session import history_store
+    from mlgates.history import open_history
 
-    config = load_config(args.config)
-    records = history_store(config).records()[-args.limit :]
+    config = load_config(args.config, stages=False)
+    records = open_history(config.history, root=config.root).records()[-args.limit :]
     if not records:
         print("no runs recorded yet")
+    profile = args.profile
+    print(f"{'started':<24}  {'verdict':<7}  {'commit':<10}  {'checks':>6}  anchor  blocking")
     for record in reversed(records):
-        verdict = "blocked" if record.blocked else "passed "
-        commit = (record.git.get("commit") or "")[:10]
+        verdict = "blocked" if record.blocked else "passed"
+        commit = str(record.git.get("commit") or "")[:10]
         blocking = ", ".join(c.id for c in record.checks if c.blocking)
-        scope = " (partial)" if record.partial else ""
+        eligible = "yes" if record.comparable_to(profile) else _why_not(record, profile)
         print(
-            f"{record.started_at}  {verdict}  {commit:<10}  {len(record.checks):>3} checks{scope}"
-            + (f"  blocking: {blocking}" if blocking else "")
+            printable(
+                f"{record.started_at:<24}  {verdict:<7}  {commit:<10}  {len(record.checks):>6}  "
+                f"{eligible:<6}  {blocking}".rstrip()
+            )
         )
+    if records:
+        scope = f"profile {profile!r}" if profile else "no profile"
+        print(f"anchor: whether the run can be 'previous'/'best' for a run with {scope}")
     return EXIT_PASSED
+
+
+def _why_not(record: Any, profile: str | None) -> str:
+    if record.partial:
+        return "partial"
+    if record.blocked:
+        return "no"
+    return f"profile {record.profile or '-'}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,99 +1,43 @@
-"""Loads data files once per run, hashes every file used, and caches reference profiles."""
+"""Everything a run reads, loaded once and shared by the stages.
+
+Data files are read once and hashed (the hashes go into the run record);
+models are loaded once per file content, and predictions computed once per
+(model, data, method), so the performance, fairness and operational stages
+share them. Stages keep their own derived values in :meth:`Context.memo`.
+"""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlgates.core import InputError
-from mlgates.files import write_text_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlgates.stats.profile import DatasetProfile
-
-DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
-PROFILE_SUFFIX = ".json"
-
-
-def _is_csv(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith((".csv", ".csv.gz", ".tsv"))
-
-
-def _is_parquet(path: Path) -> bool:
-    return path.name.lower().endswith((".parquet", ".pq"))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_columns(path: Path) -> list[str]:
-    """Column names of a data file, reading only its header."""
-    try:
-        if _is_parquet(path):
-            import pyarrow.parquet as pq
-
-            return list(pq.read_schema(path).names)
-        if _is_csv(path):
-            import gzip
-
-            opener: Callable[..., Any] = gzip.open if path.name.lower().endswith(".gz") else open
-            with opener(path, "rt", newline="", encoding="utf-8") as handle:
-                delimiter = "\t" if path.name.lower().endswith(".tsv") else ","
-                return next(csv.reader(handle, delimiter=delimiter), [])
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the header: {exc}") from None
-    raise InputError(f"{path}: unsupported data file; use one of {', '.join(DATA_SUFFIXES)}")
-
-
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read a CSV/TSV or Parquet file into a DataFrame, with a clear error on failure."""
-    import pandas as pd
-
-    try:
-        if _is_parquet(path):
-            return pd.read_parquet(path)
-        if _is_csv(path):
-            separator = "\t" if path.name.lower().endswith(".tsv") else ","
-            return pd.read_csv(path, sep=separator, engine="pyarrow")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
-        raise InputError(f"{path}: cannot read as data: {type(exc).__name__}: {exc}") from None
-    raise InputError(f"{path}: unsupported data file; use one of {', '.join(DATA_SUFFIXES)}")
+_T = TypeVar("_T")
 
 
 class Context:
-    """Everything a run reads, loaded once and shared by the stages.
+    """The inputs of one run.
 
     Parameters
     ----------
     root:
-        Directory that relative paths in reports are shown against.
+        The config file's directory: paths in reports are shown relative to it.
     cache_dir:
-        Where reference profiles are cached, keyed by the file's sha256;
-        ``None`` disables the cache.
+        Where stages may keep caches between runs (``None``: no cache).
     """
 
     def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
         self.root = root
         self.cache_dir = cache_dir
-        self._frames: dict[Path, pd.DataFrame] = {}
         self._hashes: dict[Path, str] = {}
-        self._profiles: dict[tuple[Path, str], DatasetProfile] = {}
+        self._frames: dict[Path, pd.DataFrame] = {}
         self._columns: dict[Path, list[str]] = {}
+        self._memo: dict[Hashable, Any] = {}
 
     def display(self, path: Path) -> str:
         """``path`` relative to the root when it lies below it."""
@@ -103,7 +47,9 @@ class Context:
             return str(path)
 
     def file_hash(self, path: Path) -> str:
-        """sha256 of a file, computed once per run."""
+        """sha256 of a file, computed once per run; the file joins the run's provenance."""
+        from mlgates.datafiles import sha256_file
+
         if path not in self._hashes:
             try:
                 self._hashes[path] = sha256_file(path)
@@ -117,7 +63,9 @@ class Context:
         return {self.display(path): digest for path, digest in sorted(self._hashes.items())}
 
     def columns(self, path: Path) -> list[str]:
-        """Column names of a data file (header only)."""
+        """Column names of a data file (its header only, unless the data is loaded)."""
+        from mlgates.datafiles import read_columns
+
         if path in self._frames:
             return [str(c) for c in self._frames[path].columns]
         if path not in self._columns:
@@ -126,56 +74,44 @@ class Context:
 
     def frame(self, path: Path) -> pd.DataFrame:
         """The data in ``path``, read once per run. Do not modify it."""
+        from mlgates.datafiles import read_frame
+
         if path not in self._frames:
             self.file_hash(path)
             self._frames[path] = read_frame(path)
         return self._frames[path]
 
-    def reference_profile(
-        self,
-        path: Path,
-        *,
-        build: Callable[[pd.DataFrame], DatasetProfile],
-        settings: Mapping[str, Any],
-    ) -> DatasetProfile:
-        """The profile of a reference file: a stored profile, the cache, or ``build``.
+    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, once per run for ``key``; how stages share derived values."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
 
-        A ``.json`` path is a profile written by ``mlgates profile``. Otherwise
-        the profile is computed from the data with ``build`` and cached under
-        ``cache_dir`` keyed by the file's sha256 and ``settings``.
+    def model(self, path: Path, load: Callable[[Path], _T]) -> _T:
+        """The model in ``path``, loaded with ``load`` once per file content."""
+        return self.memo(("model", self.file_hash(path)), lambda: load(path))
+
+    def predictions(self, model: Path, data: Path, method: str, compute: Callable[[], _T]) -> _T:
+        """Predictions of ``model`` on ``data`` by ``method``, computed once per run.
+
+        Keyed by the sha256 of both files, so two configs naming one file by
+        different paths share the result.
         """
-        from mlgates.stats.profile import DatasetProfile
+        key = ("predictions", self.file_hash(model), self.file_hash(data), method)
+        return self.memo(key, compute)
 
-        settings_key = json.dumps(dict(settings), sort_keys=True, default=str)
-        memo_key = (path, settings_key)
-        if memo_key in self._profiles:
-            return self._profiles[memo_key]
-        digest = self.file_hash(path)
-        if path.name.lower().endswith(PROFILE_SUFFIX):
-            try:
-                profile = DatasetProfile.load(path)
-            except (OSError, ValueError) as exc:
-                raise InputError(f"{self.display(path)}: not a reference profile: {exc}") from None
-        else:
-            key = hashlib.sha256(f"{digest}\n{settings_key}".encode()).hexdigest()[:32]
-            cached = self.cache_dir / f"profile-{key}.json" if self.cache_dir else None
-            found = self._load_cached(cached)
-            if found is None:
-                profile = build(self.frame(path))
-                if cached is not None:
-                    write_text_atomically(cached, json.dumps(profile.to_dict()))
-            else:
-                profile = found
-        self._profiles[memo_key] = profile
-        return profile
+    def run_json(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        what: str,
+        env: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Run a helper program in the config's directory; its standard output as JSON.
 
-    @staticmethod
-    def _load_cached(path: Path | None) -> DatasetProfile | None:
-        from mlgates.stats.profile import DatasetProfile
+        See :func:`mlgates.processes.run_json`.
+        """
+        from mlgates.processes import run_json
 
-        if path is None or not path.is_file():
-            return None
-        try:
-            return DatasetProfile.load(path)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # a damaged cache entry is rebuilt, never trusted
+        return run_json(argv, timeout=timeout, what=what, cwd=self.root, env=env)

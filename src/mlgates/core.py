@@ -6,10 +6,15 @@ Standard library only: importing this module must stay instant.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from mlgates.jsonable import from_json_number, json_number, to_jsonable
+from mlgates.text import named
+
+RECORD_FORMAT = 2
+"""Version of the run record written by :meth:`RunRecord.to_dict`; format 1 still reads."""
 
 
 class Status(str, enum.Enum):
@@ -64,6 +69,14 @@ class FirstRunPolicy(str, enum.Enum):
     PASS = "pass"
 
 
+class Direction(str, enum.Enum):
+    """Which way a metric improves: used by ``best`` bounds and by reports."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
+    NEITHER = "neither"
+
+
 def is_blocking(status: Status, severity: Severity, on_inconclusive: InconclusivePolicy) -> bool:
     """Whether a check with this status blocks the deployment.
 
@@ -80,41 +93,109 @@ def is_blocking(status: Status, severity: Severity, on_inconclusive: Inconclusiv
     return status is Status.INCONCLUSIVE and on_inconclusive is InconclusivePolicy.FAIL
 
 
-def _json_number(value: float | None) -> float | str | None:
-    if value is None or math.isfinite(value):
-        return value
-    return str(value)
+def check_id(stage: str, metric: str, selector: str | None = None) -> str:
+    """The id of a check: ``stage::metric`` or ``stage::metric[selector]``."""
+    return f"{stage}::{named(metric, selector)}"
 
 
-def _json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats turned into strings, recursively."""
-    if isinstance(value, float):
-        return _json_number(value)
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
+class RecordFormatError(ValueError):
+    """A stored run record does not have the shape mlgates writes."""
+
+
+def _field(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], what: str) -> Any:
+    value = data.get(key)
+    if value is not None and (isinstance(value, bool) and bool not in _tuple(kinds)):
+        raise RecordFormatError(f"{what}.{key}: expected {_names(kinds)}, got {value!r}")
+    if value is not None and not isinstance(value, kinds):
+        raise RecordFormatError(f"{what}.{key}: expected {_names(kinds)}, got {value!r}")
     return value
 
 
-def _from_json_number(value: float | str | None) -> float | None:
-    if value is None or isinstance(value, (int, float)):
-        return value
-    return float(value)
+def _required(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], what: str) -> Any:
+    if data.get(key) is None:
+        raise RecordFormatError(f"{what}: missing {key!r}")
+    return _field(data, key, kinds, what)
 
 
-def check_id(stage: str, metric: str, selector: str | None = None) -> str:
-    """The id of a check: ``stage::metric`` or ``stage::metric[selector]``."""
-    return f"{stage}::{metric}[{selector}]" if selector else f"{stage}::{metric}"
+def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _names(kinds: type | tuple[type, ...]) -> str:
+    return " or ".join(kind.__name__ for kind in _tuple(kinds))
+
+
+def _number(data: Mapping[str, Any], key: str, what: str) -> float | None:
+    try:
+        return from_json_number(data.get(key), f"{what}.{key}")
+    except ValueError as exc:
+        raise RecordFormatError(str(exc)) from None
+
+
+def _enum(kind: type[enum.Enum], value: Any, default: Any, what: str) -> Any:
+    try:
+        return kind(default if value is None else value)
+    except ValueError:
+        choices = ", ".join(repr(member.value) for member in kind)
+        raise RecordFormatError(f"{what}: {value!r} is not one of {choices}") from None
+
+
+def _mapping(data: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
+    value = _field(data, key, dict, what)
+    return dict(value or {})
+
+
+def _string_map(data: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
+    """A mapping whose values are strings, booleans or null (git info, file hashes)."""
+    value = _mapping(data, key, what)
+    for name, item in value.items():
+        if item is not None and not isinstance(item, (str, bool)):
+            raise RecordFormatError(f"{what}.{key}.{name}: expected a string, got {item!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a threshold came from: a config file and line, or ``--threshold``."""
+
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        place = f"{self.file}:{self.line}" if self.file and self.line else self.file or ""
+        return " ".join(part for part in (place, self.key or "") if part)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"file": self.file, "line": self.line, "key": self.key}
+
+    @classmethod
+    def from_dict(cls, data: Any, what: str = "origin") -> Origin | None:
+        """Rebuild an origin written by :meth:`to_dict` (``None`` stays ``None``)."""
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise RecordFormatError(f"{what}: expected an object, got {data!r}")
+        return cls(
+            file=_field(data, "file", str, what),
+            line=_field(data, "line", int, what),
+            key=_field(data, "key", str, what),
+        )
 
 
 @dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check.
 
-    ``value`` is what was measured, ``bound`` the limit it was held to (both
-    ``None`` where a check has no single number, such as a schema check) and
-    ``message`` a one-line explanation that names the column, metric or group.
+    ``value`` is what was measured and ``bound`` the limit it was held to (both
+    ``None`` where a check has no single number, such as a schema check).
+    ``anchor``/``anchor_value`` name the baseline, reference, previous or best
+    value a relative bound was built on; ``interval`` is the one-sided
+    confidence bounds at ``level`` of the quantity the decision was taken on
+    (the value, or its difference from the anchor). ``message`` is a one-line
+    explanation naming the column, metric or group. ``family`` is set on checks
+    a stage discovered while measuring: the id of the planned check they belong to.
     """
 
     stage: str
@@ -126,8 +207,14 @@ class CheckResult:
     threshold: str | None = None
     value: float | None = None
     bound: float | None = None
+    anchor: str | None = None
+    anchor_value: float | None = None
+    interval: tuple[float, float] | None = None
+    level: float | None = None
     method: str | None = None
     reason: str | None = None
+    origin: Origin | None = None
+    family: str | None = None
     blocking: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
 
@@ -147,31 +234,52 @@ class CheckResult:
             "severity": self.severity.value,
             "blocking": self.blocking,
             "threshold": self.threshold,
-            "value": _json_number(self.value),
-            "bound": _json_number(self.bound),
+            "value": json_number(self.value),
+            "bound": json_number(self.bound),
+            "anchor": self.anchor,
+            "anchor_value": json_number(self.anchor_value),
+            "interval": None if self.interval is None else [json_number(v) for v in self.interval],
+            "level": self.level,
             "method": self.method,
             "message": self.message,
             "reason": self.reason,
-            "details": _json_safe(self.details),
+            "origin": None if self.origin is None else self.origin.to_dict(),
+            "family": self.family,
+            "details": to_jsonable(self.details),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
-        """Rebuild a result written by :meth:`to_dict`."""
+        """Rebuild a result written by :meth:`to_dict`; raises :class:`RecordFormatError`."""
+        if not isinstance(data, dict):
+            raise RecordFormatError(f"check: expected an object, got {data!r}")
+        what = f"check {data.get('id') or data.get('metric')!r}"
+        interval = _field(data, "interval", list, what)
+        if interval is not None:
+            if len(interval) != 2:
+                raise RecordFormatError(f"{what}.interval: expected [low, high]")
+            low, high = (from_json_number(v, f"{what}.interval") for v in interval)
+            interval = (low, high)
         return cls(
-            stage=data["stage"],
-            metric=data["metric"],
-            selector=data.get("selector"),
-            status=Status(data["status"]),
-            severity=Severity(data.get("severity", "block")),
-            blocking=bool(data.get("blocking", False)),
-            threshold=data.get("threshold"),
-            value=_from_json_number(data.get("value")),
-            bound=_from_json_number(data.get("bound")),
-            method=data.get("method"),
-            message=data.get("message", ""),
-            reason=data.get("reason"),
-            details=dict(data.get("details") or {}),
+            stage=_required(data, "stage", str, what),
+            metric=_required(data, "metric", str, what),
+            selector=_field(data, "selector", str, what),
+            status=_enum(Status, data.get("status"), None, f"{what}.status"),
+            severity=_enum(Severity, data.get("severity"), "block", f"{what}.severity"),
+            blocking=bool(_field(data, "blocking", bool, what)),
+            threshold=_field(data, "threshold", str, what),
+            value=_number(data, "value", what),
+            bound=_number(data, "bound", what),
+            anchor=_field(data, "anchor", str, what),
+            anchor_value=_number(data, "anchor_value", what),
+            interval=interval,
+            level=_number(data, "level", what),
+            method=_field(data, "method", str, what),
+            message=_field(data, "message", str, what) or "",
+            reason=_field(data, "reason", str, what),
+            origin=Origin.from_dict(data.get("origin"), f"{what}.origin"),
+            family=_field(data, "family", str, what),
+            details=_mapping(data, "details", what),
         )
 
 
@@ -205,11 +313,15 @@ class GateResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GateResult:
-        """Rebuild a gate written by :meth:`to_dict`."""
+        """Rebuild a gate written by :meth:`to_dict`; raises :class:`RecordFormatError`."""
+        if not isinstance(data, dict):
+            raise RecordFormatError(f"gate: expected an object, got {data!r}")
+        what = f"gate {data.get('stage')!r}"
+        checks = _field(data, "checks", list, what) or []
         return cls(
-            stage=data["stage"],
-            checks=tuple(CheckResult.from_dict(item) for item in data.get("checks", ())),
-            duration_s=float(data.get("duration_s", 0.0)),
+            stage=_required(data, "stage", str, what),
+            checks=tuple(CheckResult.from_dict(item) for item in checks),
+            duration_s=_number(data, "duration_s", what) or 0.0,
         )
 
 
@@ -217,7 +329,9 @@ class GateResult:
 class RunRecord:
     """One run of the gates: what was judged, with what, and the verdict.
 
-    This is the unit appended to the validation history.
+    This is the unit appended to the validation history. ``partial`` marks a
+    run of a subset of the configured checks (``--stage``, ``-k``, command-line
+    thresholds); such a run never becomes a ``previous`` or ``best`` anchor.
     """
 
     run_id: str
@@ -258,10 +372,17 @@ class RunRecord:
         """The result with this id, if the run has it."""
         return next((c for c in self.checks if c.id == check_id), None)
 
+    def comparable_to(self, profile: str | None) -> bool:
+        """Whether this run may anchor ``previous``/``best`` bounds of a run with ``profile``.
+
+        Only complete runs that passed, under the same profile, qualify.
+        """
+        return not self.partial and not self.blocked and self.profile == profile
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the inverse of :meth:`from_dict`."""
         return {
-            "format": 1,
+            "format": RECORD_FORMAT,
             "run_id": self.run_id,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
@@ -280,27 +401,47 @@ class RunRecord:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
-        """Rebuild a run written by :meth:`to_dict`."""
+    def from_dict(cls, data: Any) -> RunRecord:
+        """Rebuild a run written by :meth:`to_dict` (format 1 or 2).
+
+        Raises :class:`RecordFormatError` naming the field when ``data`` does
+        not have the shape mlgates writes.
+        """
+        if not isinstance(data, dict):
+            raise RecordFormatError(f"run record: expected an object, got {type(data).__name__}")
+        version = data.get("format", 1)
+        if version not in (1, RECORD_FORMAT):
+            raise RecordFormatError(
+                f"run record format {version!r} is newer than this mlgates reads "
+                f"({RECORD_FORMAT}); upgrade mlgates"
+            )
+        what = "run record"
+        gates = _field(data, "gates", list, what) or []
         return cls(
-            run_id=data["run_id"],
-            started_at=data["started_at"],
-            finished_at=data["finished_at"],
-            gates=tuple(GateResult.from_dict(item) for item in data.get("gates", ())),
-            mlgates_version=data.get("mlgates_version", "unknown"),
-            config_path=data.get("config_path"),
-            config_hash=data.get("config_hash"),
-            profile=data.get("profile"),
-            on_inconclusive=InconclusivePolicy(data.get("on_inconclusive", "fail")),
-            git=dict(data.get("git") or {}),
-            files=dict(data.get("files") or {}),
-            source=data.get("source", "library"),
-            partial=bool(data.get("partial", False)),
+            run_id=_required(data, "run_id", str, what),
+            started_at=_required(data, "started_at", str, what),
+            finished_at=_field(data, "finished_at", str, what) or data["started_at"],
+            gates=tuple(GateResult.from_dict(item) for item in gates),
+            mlgates_version=_field(data, "mlgates_version", str, what) or "unknown",
+            config_path=_field(data, "config_path", str, what),
+            config_hash=_field(data, "config_hash", str, what),
+            profile=_field(data, "profile", str, what),
+            on_inconclusive=_enum(
+                InconclusivePolicy, data.get("on_inconclusive"), "fail", f"{what}.on_inconclusive"
+            ),
+            git=_string_map(data, "git", what),
+            files=_string_map(data, "files", what),
+            source=_field(data, "source", str, what) or "library",
+            partial=bool(_field(data, "partial", bool, what)),
         )
 
 
 class MlgatesError(Exception):
     """Base class of errors that mean nothing was judged (exit code 2)."""
+
+
+class UsageError(MlgatesError):
+    """A command-line option is wrong or ambiguous."""
 
 
 class ConfigError(MlgatesError):
@@ -312,6 +453,16 @@ class ConfigError(MlgatesError):
         self.problem = message
         where = ": ".join(part for part in (file, key) if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class MissingExtraError(ConfigError):
+    """The config needs an optional dependency that is not installed."""
+
+    def __init__(self, what: str, extra: str, *, file: str | None = None, key: str | None = None):
+        super().__init__(
+            f"{what} needs the {extra} extra: pip install 'mlgates[{extra}]'", file=file, key=key
+        )
+        self.extra = extra
 
 
 class InputError(MlgatesError):

@@ -1,13 +1,22 @@
 """The pytest adapter: ``pytest --mlgates`` collects the config file, one item per check.
 
 Without ``--mlgates`` this module registers options and nothing else: no heavy
-import, no collection. Each stage runs once per process, the first time one of
-its items runs; the controller process (also under pytest-xdist) appends the
-run record to the history and writes the report at the end of the session.
+import, no collection. The config collected is ``mlgates.toml`` (or a
+``pyproject.toml`` with ``[tool.mlgates]``) in the rootdir, the file named by
+``--mlgates-config``, or a ``.toml`` file given as an argument. Each stage runs
+once per process, the first time one of its items runs; that item's report
+carries the whole gate result to the controller (also under pytest-xdist), where
+:class:`~mlgates.session.GateSession` records the run and writes the outputs.
+
+Checks a stage discovers while measuring (slices, groups, packages) have no
+item of their own: they belong to their family's item (``metric[*]``), which
+fails when one of them blocks and names them in its message; they are recorded
+in the history and shown in the report like every other check.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -15,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from mlgates.config import Config
-    from mlgates.context import Context
-    from mlgates.core import CheckResult, GateResult
-    from mlgates.stages import PlannedCheck
+from mlgates.options import OPTIONS
 
-_SESSION_KEY = "mlgates-session"
+if TYPE_CHECKING:
+    from mlgates.authoring import PlannedCheck
+    from mlgates.core import CheckResult, GateResult
+    from mlgates.session import GateSession
+
+_PLUGIN_KEY = "mlgates-session"
 
 
 class MlgatesWarning(UserWarning):
@@ -29,211 +39,172 @@ class MlgatesWarning(UserWarning):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``--mlgates`` options."""
+    """Register ``--mlgates`` and the run options shared with the CLI."""
     group = parser.getgroup("mlgates", "mlgates validation gates")
-    group.addoption("--mlgates", action="store_true", help="collect mlgates.toml and run its gates")
     group.addoption(
-        "--mlgates-config",
-        metavar="PATH",
-        help="the config file (default: mlgates.toml in the invocation directory)",
+        "--mlgates", action="store_true", help="collect the mlgates config and run its gates"
     )
-    group.addoption(
-        "--mlgates-stage",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run only this stage (repeatable)",
-    )
-    group.addoption("--mlgates-profile", metavar="NAME", help="apply [profile.NAME]")
-    group.addoption(
-        "--mlgates-threshold",
-        action="append",
-        default=[],
-        metavar="CHECK",
-        help='add or replace a check, e.g. "drift_share <= 0.1"',
-    )
-    group.addoption("--mlgates-report", metavar="PATH", help="write the HTML report here")
-    group.addoption(
-        "--mlgates-no-history",
-        action="store_true",
-        help="do not append this run to the validation history",
-    )
+    for option in OPTIONS:
+        group.addoption(option.pytest_flag, dest=option.pytest_dest, **option.arguments())
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the session object when ``--mlgates`` is on."""
     if config.getoption("mlgates"):
-        config.pluginmanager.register(MlgatesSession(config), _SESSION_KEY)
+        config.pluginmanager.register(MlgatesPlugin(config), _PLUGIN_KEY)
 
 
-class MlgatesSession:
-    """State of one pytest session: configs, per-stage results and reported outcomes."""
+class _Outcome:
+    """What the controller gathered for one config: gate results, judged ids, files."""
+
+    def __init__(self) -> None:
+        self.gates: dict[str, dict[str, Any]] = {}
+        self.judged: set[str] = set()
+        self.files: dict[str, str] = {}
+        self.input_error: str | None = None
+
+
+class MlgatesPlugin:
+    """State of one pytest session: the configs collected, gate results and outcomes."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from mlgates.options import RunOptions
+
         self.config = config
-        self.explicit: set[Path] = set()
-        option = config.getoption("mlgates_config")
-        invocation = Path(config.invocation_params.dir)
-        target = Path(option) if option else invocation / "mlgates.toml"
-        if not target.is_absolute():
-            target = invocation / target
-        if option or target.is_file():
-            self.explicit.add(target.resolve())
-            if str(target) not in config.args:
-                config.args.append(str(target))
-        self._loaded: dict[Path, tuple[Config, Context]] = {}
+        self.options = RunOptions.from_values(lambda o: config.getoption(o.pytest_dest))
+        self.targets = self._targets(config)
+        self._sessions: dict[Path, GateSession] = {}
         self._gates: dict[tuple[Path, str], GateResult] = {}
-        self._outcomes: dict[str, list[dict[str, Any]]] = {}
-        self._started: str | None = None
+        self._shipped: set[tuple[Path, str]] = set()
+        self._outcomes: dict[str, _Outcome] = {}
         self._lines: list[str] = []
+
+    def _targets(self, config: pytest.Config) -> set[Path]:
+        invocation = Path(config.invocation_params.dir)
+        given = [
+            (invocation / arg.split("::")[0]).absolute()
+            for arg in config.args
+            if arg.split("::")[0].endswith(".toml")
+        ]
+        if given:
+            return {path for path in given if path.is_file()}
+        if self.options.config is not None:
+            target = (invocation / self.options.config).absolute()
+        else:
+            target = self._default_config(config.rootpath)
+        if str(target) not in config.args:
+            config.args.append(str(target))
+        return {target}
+
+    @staticmethod
+    def _default_config(root: Path) -> Path:
+        from mlgates.config import find_config
+        from mlgates.core import MlgatesError
+
+        try:
+            return find_config(root)
+        except MlgatesError as exc:
+            raise pytest.UsageError(f"mlgates: {exc}") from None
 
     # -- collection ------------------------------------------------------------------
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.File | None:
-        """Collect ``mlgates.toml`` files and the config named by ``--mlgates-config``."""
-        if file_path.name == "mlgates.toml" or file_path.resolve() in self.explicit:
+        """Collect the configured file only (never every mlgates.toml below the rootdir)."""
+        if file_path.absolute() in self.targets:
             return MlgatesFile.from_parent(parent, path=file_path)
         return None
 
-    def load(self, path: Path) -> tuple[Config, Context]:
-        """The config at ``path`` with the command-line options applied, and its context."""
-        path = path.resolve()
-        if path not in self._loaded:
-            from mlgates.config import load_config
-            from mlgates.runner import new_context
+    def session_for(self, path: Path) -> GateSession:
+        """The run session of the config at ``path`` (loaded once)."""
+        from mlgates.session import GateSession
 
-            loaded = load_config(path, profile=self.config.getoption("mlgates_profile"))
-            stages = self.config.getoption("mlgates_stage")
-            if stages:
-                loaded = loaded.with_stages(stages)
-            thresholds = self.config.getoption("mlgates_threshold")
-            if thresholds:
-                loaded = loaded.with_thresholds(thresholds)
-            self._loaded[path] = (loaded, new_context(loaded))
-        return self._loaded[path]
+        path = path.absolute()
+        if path not in self._sessions:
+            options = dataclasses.replace(self.options, config=path)
+            self._sessions[path] = GateSession(options, source="pytest")
+        return self._sessions[path]
 
     # -- running ---------------------------------------------------------------------
 
-    def gate(self, path: Path, stage: str, plan: list[PlannedCheck]) -> GateResult:
+    def gate(self, path: Path, stage: str) -> GateResult:
         """The result of ``stage`` of the config at ``path``, run once per process."""
-        key = (path.resolve(), stage)
+        key = (path.absolute(), stage)
         if key not in self._gates:
-            from mlgates.runner import run_stage, utc_now
-
-            self._started = self._started or utc_now()
-            loaded, context = self.load(path)
-            history = _read_history(loaded)
-            self._gates[key] = run_stage(loaded, context, stage, plan, history=history)
+            self._gates[key] = self.session_for(path).run_stage(stage)
         return self._gates[key]
-
-    def files(self, path: Path) -> dict[str, str]:
-        """Hashes of the files read for the config at ``path`` so far."""
-        loaded, context = self.load(path)
-        return {context.display(loaded.path): context.file_hash(loaded.path), **context.files}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """Attach the check's result to the report, so it reaches the controller under xdist."""
+        """Attach the check (and, once per stage and process, its gate) to the report."""
         report = yield
-        if call.when != "call" or not isinstance(item, CheckItem) or item.result is None:
+        if call.when != "call" or not isinstance(item, CheckItem):
             return report
-        # Extra report attributes travel with the report from xdist workers.
-        report.__dict__.update(
-            mlgates_result=item.result.to_dict(),
-            mlgates_config=str(item.config_path),
-            mlgates_files=self.files(item.config_path),
-        )
+        extra: dict[str, Any] = {
+            "mlgates_config": str(item.config_path),
+            "mlgates_check": item.check.id,
+        }
+        if item.input_error is not None:
+            extra["mlgates_input_error"] = item.input_error
+        key = (item.config_path.absolute(), item.check.stage)
+        if key in self._gates and key not in self._shipped:
+            self._shipped.add(key)
+            extra["mlgates_gate"] = self._gates[key].to_dict()
+            extra["mlgates_files"] = self.session_for(item.config_path).context.files
+        report.__dict__.update(extra)  # extra report attributes travel from xdist workers
         return report
 
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """The run starts with the session, in the controller too."""
-        from mlgates.runner import utc_now
-
-        self._started = utc_now()
-
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Keep every reported check result (from this process or an xdist worker)."""
-        result = getattr(report, "mlgates_result", None)
-        if report.when == "call" and result is not None:
-            entry = {"result": result, "files": getattr(report, "mlgates_files", {})}
-            self._outcomes.setdefault(report.mlgates_config, []).append(entry)
+        """Gather every reported check (from this process or an xdist worker)."""
+        path = getattr(report, "mlgates_config", None)
+        if report.when != "call" or path is None:
+            return
+        outcome = self._outcomes.setdefault(path, _Outcome())
+        outcome.judged.add(report.mlgates_check)
+        outcome.input_error = getattr(report, "mlgates_input_error", None) or outcome.input_error
+        gate = getattr(report, "mlgates_gate", None)
+        if gate is not None:
+            outcome.gates.setdefault(gate["stage"], gate)
+            outcome.files.update(getattr(report, "mlgates_files", {}))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Record the run in the history and write the report (controller process only)."""
-        if hasattr(self.config, "workerinput") or not self._outcomes:
+        """Record the run and write the outputs (controller process only)."""
+        if hasattr(self.config, "workerinput"):
             return
         from mlgates.core import MlgatesError
 
-        for config_path, entries in self._outcomes.items():
+        for path, outcome in self._outcomes.items():
+            if outcome.input_error is not None:
+                self._lines.append(f"mlgates: nothing recorded: {outcome.input_error}")
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+                continue
             try:
-                self._record(Path(config_path), entries)
-            except (MlgatesError, OSError) as exc:
-                self._lines.append(f"mlgates: could not record the run: {exc}")
-                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+                self._record(Path(path), outcome)
+            except MlgatesError as exc:
+                self._lines.append(f"mlgates: nothing recorded: {exc}")
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
-    def _record(self, path: Path, entries: list[dict[str, Any]]) -> None:
-        import uuid
+    def _record(self, path: Path, outcome: _Outcome) -> None:
+        from mlgates.core import GateResult
 
-        from mlgates.core import CheckResult, GateResult, RunRecord
-        from mlgates.provenance import git_info, mlgates_version
-        from mlgates.runner import utc_now
-        from mlgates.session import publish
-
-        loaded, context = self.load(path)
-        by_stage: dict[str, list[CheckResult]] = {}
-        files: dict[str, str] = {}
-        for entry in entries:
-            result = CheckResult.from_dict(entry["result"])
-            by_stage.setdefault(result.stage, []).append(result)
-            files.update(entry["files"])
-        order = list(loaded.stages)
-        gates = tuple(
-            GateResult(stage=stage, checks=tuple(by_stage[stage]))
-            for stage in sorted(by_stage, key=lambda s: order.index(s) if s in order else 99)
-        )
-        started = self._started or utc_now()
-        record = RunRecord(
-            run_id=uuid.uuid4().hex,
-            started_at=started,
-            finished_at=utc_now(),
-            gates=gates,
-            mlgates_version=mlgates_version(),
-            config_path=str(path.name),
-            config_hash=loaded.config_hash,
-            profile=loaded.profile,
-            on_inconclusive=loaded.on_inconclusive,
-            git=git_info(loaded.root),
-            files=files,
-            source="pytest",
-            partial=self._partial(loaded, context, gates),
-        )
-        report_option = self.config.getoption("mlgates_report")
-        report = Path(report_option).resolve() if report_option else None
-        earlier = _read_history(loaded)
-        outputs = publish(
-            loaded,
-            record,
-            earlier=earlier,
-            write_history=not self.config.getoption("mlgates_no_history"),
-            report=report,
-        )
+        run = self.session_for(path)
+        order = list(run.plan())
+        gates = [
+            GateResult.from_dict(outcome.gates[stage]) for stage in order if stage in outcome.gates
+        ]
+        record = run.record(gates, judged=outcome.judged, files=outcome.files)
+        outputs = run.publish(record)
         verdict = "blocked" if record.blocked else "passed"
-        self._lines.append(f"mlgates: {verdict}: {len(record.checks)} checks from {path.name}")
-        if outputs.report is not None:
-            self._lines.append(f"mlgates: report {outputs.report}")
+        scope = " (partial run)" if record.partial else ""
+        self._lines.append(
+            f"mlgates: {verdict}: {len(record.checks)} checks from {path.name}{scope}"
+        )
+        for label, where in (("report", outputs.report), ("json", outputs.json)):
+            if where is not None:
+                self._lines.append(f"mlgates: {label} {where}")
         if outputs.history is not None:
             self._lines.append(f"mlgates: history {outputs.history}")
-
-    def _partial(self, loaded: Config, context: Context, gates: tuple[GateResult, ...]) -> bool:
-        """Whether this session judged fewer checks than the config plans (-k, -x, --stage)."""
-        from mlgates.runner import plan_gates
-
-        planned = {check.id for plan in plan_gates(loaded, context).values() for check in plan}
-        judged = {check.id for gate in gates for check in gate.checks}
-        options = self.config.getoption("mlgates_stage") or loaded.overrides
-        return bool(options) or judged != planned
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Say where the report and history went."""
@@ -241,17 +212,9 @@ class MlgatesSession:
             terminalreporter.write_line(line)
 
 
-def _read_history(config: Config) -> list[Any]:
-    from mlgates.session import history_store
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return history_store(config).records()
-
-
-def _session(config: pytest.Config) -> MlgatesSession:
-    plugin = config.pluginmanager.get_plugin(_SESSION_KEY)
-    assert isinstance(plugin, MlgatesSession)
+def _plugin(config: pytest.Config) -> MlgatesPlugin:
+    plugin = config.pluginmanager.get_plugin(_PLUGIN_KEY)
+    assert isinstance(plugin, MlgatesPlugin)
     return plugin
 
 
@@ -260,12 +223,9 @@ class MlgatesFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Collector]:
         from mlgates.core import MlgatesError
-        from mlgates.runner import plan_gates
 
-        session = _session(self.config)
         try:
-            loaded, context = session.load(self.path)
-            plans = plan_gates(loaded, context)
+            plans = _plugin(self.config).session_for(self.path).plan()
         except MlgatesError as exc:
             raise self.CollectError(f"mlgates: {exc}") from None
         for stage, plan in plans.items():
@@ -281,16 +241,14 @@ class GateCollector(pytest.Collector):
 
     def collect(self) -> Iterator[pytest.Item]:
         for check in self.plan:
-            name = check.metric + (f"[{check.selector}]" if check.selector else "")
-            yield CheckItem.from_parent(self, name=name, check=check)
+            yield CheckItem.from_parent(self, name=check.id.partition("::")[2], check=check)
 
 
 class CheckFailed(Exception):
-    """A blocking check; shown as its message, without a traceback."""
+    """A blocking check, or a stage that could not read its inputs; shown without a traceback."""
 
-    def __init__(self, result: CheckResult) -> None:
-        super().__init__(result.message)
-        self.result = result
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
 
 
 class CheckItem(pytest.Item):
@@ -300,24 +258,29 @@ class CheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.check = check
         self.result: CheckResult | None = None
+        self.input_error: str | None = None
         assert self.parent is not None and self.parent.parent is not None
         self.config_path = Path(self.parent.parent.path)
 
     def runtest(self) -> None:
         """Run (or reuse) the stage and report this check's verdict."""
-        from mlgates.core import Status
+        from mlgates.core import MlgatesError, Status
 
-        assert self.parent is not None
-        gate = _session(self.config).gate(self.config_path, self.check.stage, self.parent.plan)  # type: ignore[attr-defined]
+        try:
+            gate = _plugin(self.config).gate(self.config_path, self.check.stage)
+        except MlgatesError as exc:
+            self.input_error = str(exc)
+            raise CheckFailed(f"mlgates: nothing judged: {exc}") from None
         result = next(c for c in gate.checks if c.id == self.check.id)
         self.result = result
-        for name in ("status", "value", "bound", "method", "threshold"):
+        for name in ("status", "value", "bound", "anchor_value", "method", "threshold"):
             value = getattr(result, name)
             if value is not None:
-                shown = value.value if isinstance(value, Status) else value
-                self.user_properties.append((f"mlgates.{name}", shown))
+                self.user_properties.append((f"mlgates.{name}", getattr(value, "value", value)))
+        if result.interval is not None:
+            self.user_properties.append(("mlgates.interval", list(result.interval)))
         if result.blocking:
-            raise CheckFailed(result)
+            raise CheckFailed(_failure_text(result))
         if result.status is Status.SKIPPED:
             pytest.skip(result.message)
         if result.status is not Status.PASS:
@@ -333,28 +296,31 @@ class CheckItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's message instead of a traceback."""
         if isinstance(excinfo.value, CheckFailed):
-            result = excinfo.value.result
-            lines = [f"{result.status.value.upper()} {result.id}: {result.message}"]
-            facts = [
-                f"{name} {value}"
-                for name, value in (
-                    ("value", _short(result.value)),
-                    ("bound", _short(result.bound)),
-                    ("method", result.method),
-                    ("threshold", result.threshold),
-                    ("reason", result.reason),
-                )
-                if value is not None
-            ]
-            if facts:
-                lines.append("  " + ", ".join(facts))
-            return "\n".join(lines)
+            return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Where the check comes from, as pytest shows it."""
-        return self.path, None, f"mlgates {self.check.id}"
+        line = self.check.origin.line if self.check.origin is not None else None
+        return self.path, None if line is None else line - 1, f"mlgates {self.check.id}"
 
 
-def _short(value: float | None) -> str | None:
-    return None if value is None else f"{value:.6g}"
+def _failure_text(result: CheckResult) -> str:
+    from mlgates.text import format_number
+
+    lines = [f"{result.status.value.upper()} {result.id}: {result.message}"]
+    facts = [
+        f"{name} {value}"
+        for name, value in (
+            ("value", None if result.value is None else format_number(result.value)),
+            ("bound", None if result.bound is None else format_number(result.bound)),
+            ("method", result.method),
+            ("threshold", result.threshold),
+            ("from", None if result.origin is None else str(result.origin)),
+            ("reason", result.reason),
+        )
+        if value is not None
+    ]
+    if facts:
+        lines.append("  " + ", ".join(facts))
+    return "\n".join(lines)

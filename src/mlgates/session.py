@@ -1,17 +1,26 @@
-"""One recorded run: load history, run the gates, append the record, write the report.
+"""One run from start to finish: config, plan, measure, judge, record, history, outputs.
 
-The CLI and the pytest plugin both end here, so a run is recorded the same way
-whichever adapter started it.
+The CLI, the pytest plugin and the GitHub Action all go through
+:class:`GateSession`; they only translate options. Whether a run is *partial*
+(a subset of the checks) is decided here and nowhere else.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from mlgates.config import Config
-from mlgates.core import RunRecord
+from mlgates.authoring import PlannedCheck
+from mlgates.config import Config, load_config
+from mlgates.core import ConfigError, GateResult, InputError, RunRecord, UsageError
 from mlgates.history import HistoryStore, open_history
+from mlgates.options import RunOptions
+from mlgates.runner import build_record, new_context, plan_gates, run_stage, utc_now
 
 
 @dataclass(frozen=True)
@@ -20,34 +29,194 @@ class Outputs:
 
     history: str | None
     report: Path | None
+    json: Path | None
 
 
-def history_store(config: Config) -> HistoryStore:
-    """The history store a config names."""
-    return open_history(config.history, root=config.root)
+class GateSession:
+    """The lifecycle of one run of the gates.
 
-
-def publish(
-    config: Config,
-    record: RunRecord,
-    *,
-    earlier: list[RunRecord] | None = None,
-    write_history: bool = True,
-    report: Path | None = None,
-) -> Outputs:
-    """Append ``record`` to the history and write the HTML report.
-
-    ``earlier`` is the history as read before the run (read now when ``None``).
-    ``report`` overrides the config's report path.
+    Loading the session loads and validates the config and checks that every
+    output can be written without overwriting an input; nothing heavy happens
+    until :meth:`plan` or :meth:`run_stage`.
     """
-    from mlgates.report import write_html
 
-    store = history_store(config)
-    if earlier is None:
-        earlier = store.records()
-    if write_history:
-        store.append(record)
-    target = report or config.report
-    if target is not None:
-        write_html(target, record, earlier)
-    return Outputs(history=store.location if write_history else None, report=target)
+    def __init__(self, options: RunOptions, *, source: str) -> None:
+        config = load_config(options.config, profile=options.profile)
+        if options.stages:
+            config = config.with_stages(options.stages)
+        if options.thresholds:
+            config = config.with_thresholds(options.thresholds)
+        self.config: Config = config
+        self.options = options
+        self.source = source
+        self.context = new_context(config)
+        self.store: HistoryStore = open_history(config.history, root=config.root)
+        self.report_path = options.report.absolute() if options.report else config.report
+        self.json_path = options.json.absolute() if options.json else None
+        self.started = utc_now()
+        self._history: list[RunRecord] | None = None
+        self._plans: dict[str, list[PlannedCheck]] | None = None
+        self._check_outputs()
+
+    # -- inputs ----------------------------------------------------------------------
+
+    @property
+    def history(self) -> list[RunRecord]:
+        """The history as it was before this run (read once)."""
+        if self._history is None:
+            self._history = self.store.records()
+        return self._history
+
+    def plan(self) -> dict[str, list[PlannedCheck]]:
+        """Every planned check by stage (cheap: file headers at most)."""
+        if self._plans is None:
+            self._plans = plan_gates(self.config, self.context)
+        return self._plans
+
+    def planned_ids(self) -> set[str]:
+        """Ids of every planned check."""
+        return {check.id for plan in self.plan().values() for check in plan}
+
+    # -- running ---------------------------------------------------------------------
+
+    def run_stage(self, name: str) -> GateResult:
+        """Measure and judge one stage."""
+        return run_stage(self.config, self.context, name, self.plan()[name], history=self.history)
+
+    def run(self) -> RunRecord:
+        """Run every stage and build the record (nothing written yet: see :meth:`publish`)."""
+        self.history  # noqa: B018 - read before measuring, so a broken store stops the run early
+        gates = [self.run_stage(name) for name in self.plan()]
+        return self.record(gates)
+
+    def record(
+        self,
+        gates: Sequence[GateResult],
+        *,
+        judged: Iterable[str] | None = None,
+        files: Mapping[str, str] | None = None,
+    ) -> RunRecord:
+        """The run record of ``gates``.
+
+        ``judged`` are the ids an adapter actually ran (pytest with ``-k`` or
+        ``-x``): checks outside it are dropped, and the run is partial. ``files``
+        adds hashes of files read in other processes (pytest-xdist workers).
+        """
+        planned = self.planned_ids()
+        if judged is not None:
+            keep = set(judged)
+            gates = [
+                dataclasses.replace(
+                    gate,
+                    checks=tuple(
+                        c for c in gate.checks if c.id in keep or (c.family or "") in keep
+                    ),
+                )
+                for gate in gates
+            ]
+            gates = [gate for gate in gates if gate.checks]
+        judged_planned = {c.id for gate in gates for c in gate.checks if c.family is None}
+        partial = self.config.is_subset or judged_planned != planned
+        record = build_record(
+            self.config,
+            self.context,
+            gates,
+            started=self.started,
+            source=self.source,
+            partial=partial,
+        )
+        if files:
+            record = dataclasses.replace(record, files={**record.files, **files})
+        return record
+
+    # -- outputs ---------------------------------------------------------------------
+
+    def publish(self, record: RunRecord) -> Outputs:
+        """Write the report and the JSON, then append to the history (last, so a failed
+        output leaves no record)."""
+        from mlgates.files import write_text_atomically
+        from mlgates.report import render_html
+
+        report = self.report_path
+        if report is not None:
+            html = render_html(record, self.history)
+            _write(report, html, what="report", write=write_text_atomically)
+        if self.json_path is not None:
+            text = json.dumps(record.to_dict(), indent=2, allow_nan=False)
+            _write(self.json_path, text, what="--json", write=write_text_atomically)
+        if self.options.no_history:
+            return Outputs(history=None, report=report, json=self.json_path)
+        try:
+            self.store.append(record)
+        except OSError as exc:
+            raise InputError(
+                f"cannot append to the history {self.store.location}: {exc.strerror or exc}"
+            ) from None
+        return Outputs(history=self.store.location, report=report, json=self.json_path)
+
+    def _check_outputs(self) -> None:
+        """Refuse an output that is a directory, a device, or one of the run's inputs."""
+        inputs = {self.config.path.resolve(), *(_resolved(p) for p in _paths(self.config.stages))}
+        outputs = [
+            ("report", self.report_path),
+            ("--json", self.json_path),
+            ("history", getattr(self.store, "path", None)),
+        ]
+        for name, path in outputs:
+            if path is None:
+                continue
+            error = UsageError if name.startswith("--") else ConfigError
+            where = {} if error is UsageError else {"key": f"mlgates.{name}"}
+            if _resolved(path) in inputs:
+                raise _error(
+                    error,
+                    f"{name} {path} is an input of this run; write it elsewhere",
+                    where,
+                    self.config,
+                )
+            if path.exists() and not path.is_file():
+                raise _error(
+                    error, f"{name} {path} exists and is not a regular file", where, self.config
+                )
+
+
+def _error(kind: type, message: str, where: Mapping[str, str], config: Config) -> Exception:
+    if kind is ConfigError:
+        return ConfigError(message, file=config.display_path, **where)
+    return UsageError(message)
+
+
+def _write(path: Path, text: str, *, what: str, write: Any) -> None:
+    try:
+        write(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _paths(value: Any) -> Iterable[Path]:
+    """Every path inside stage configs (dataclasses, mappings, sequences)."""
+    if isinstance(value, Path):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            yield from _paths(getattr(value, item.name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _paths(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _paths(item)
+
+
+def read_history_quietly(store: HistoryStore) -> list[RunRecord]:
+    """The history's records, with unreadable lines skipped without warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return store.records()

@@ -2,14 +2,18 @@
 
 ::
 
-    threshold := metric ["[" selector "]"] op bound ["@" number "%"]
+    threshold := [stage "::"] metric ["[" selector "]"] op bound ["@" number "%"]
     op        := ">=" | "<=" | ">" | "<" | "==" | "!="
     bound     := number ["%"] | anchor [("+" | "-") number ["%"]]
     anchor    := "baseline" | "previous" | "best" | "reference"
 
 ``accuracy >= 0.85`` is a value bound, ``f1 >= baseline - 2%`` a relative
 change against the baseline, ``roc_auc >= baseline - 0.01 @95%`` is decided on
-the one-sided 95% confidence bound of the measured value.
+the one-sided 95% confidence bound: of the measured value for a value or
+history bound, of the paired difference ``candidate - baseline`` (relative:
+``(c - b) / |b|``) for a bound against ``baseline`` or ``reference``. A
+``stage::`` prefix names the stage when a metric exists in several
+(``performance::accuracy >= 0.8``).
 """
 
 from __future__ import annotations
@@ -75,11 +79,25 @@ class Threshold:
     relative: bool = False
     selector: str | None = None
     confidence: float | None = None
+    stage: str | None = None
 
     @property
     def higher_is_better(self) -> bool:
         """Whether larger measured values move away from failing."""
         return self.op in (">=", ">")
+
+    @property
+    def on_difference(self) -> bool:
+        """Whether an ``@level`` decision is on the difference from a measured anchor.
+
+        True for ``baseline`` and ``reference`` bounds: both sides are measured
+        in the run, so the interval is that of ``c - b`` (or ``(c - b) / |b|``).
+        """
+        return self.anchor is not None and not self.anchor.from_history
+
+    def holds_offset(self, difference: float) -> bool:
+        """Whether a difference from the anchor satisfies the offset: ``d op value``."""
+        return self.holds(difference, self.value)
 
     def bound(self, anchor_value: float | None = None) -> float:
         """The number the measured value is compared with.
@@ -107,6 +125,8 @@ class Threshold:
 
     def __str__(self) -> str:
         left = f"{self.metric}[{self.selector}]" if self.selector else self.metric
+        if self.stage:
+            left = f"{self.stage}::{left}"
         if self.anchor is None:
             right = (
                 _format_number(self.value * 100) + "%"
@@ -190,6 +210,12 @@ def parse_threshold(text: str) -> Threshold:
     metric = scan.match(_NAME)
     if metric is None:
         raise scan.error("expected a metric name (letters, digits, underscores)")
+    stage = None
+    if scan.literal("::"):
+        stage = metric
+        metric = scan.match(_NAME)
+        if metric is None:
+            raise scan.error("expected a metric name after 'stage::'")
     selector = None
     if scan.literal("["):
         close = text.find("]", scan.pos)
@@ -256,4 +282,5 @@ def parse_threshold(text: str) -> Threshold:
         relative=relative,
         selector=selector,
         confidence=confidence,
+        stage=stage,
     )

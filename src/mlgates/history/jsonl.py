@@ -9,7 +9,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from mlgates.core import RunRecord
+from mlgates.core import InputError, RunRecord
+from mlgates.text import shorten
 
 
 class HistoryWarning(UserWarning):
@@ -60,6 +61,8 @@ class JsonLinesHistory:
         """Every readable record, oldest first; unreadable lines warn and are skipped."""
         if not self.path.exists():
             return []
+        if not self.path.is_file():
+            raise InputError(f"history {self.path} is not a regular file")
         records = []
         with self.path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
@@ -68,11 +71,11 @@ class JsonLinesHistory:
                     continue
                 try:
                     records.append(RunRecord.from_dict(json.loads(text)))
-                except (ValueError, KeyError, TypeError) as exc:
+                except (ValueError, TypeError) as exc:
                     torn = not raw.endswith(b"\n")
                     what = "torn last line" if torn else "unreadable line"
                     warnings.warn(
-                        f"{self.path}:{number}: skipped {what} ({type(exc).__name__})",
+                        f"{self.path}:{number}: skipped {what}: {shorten(str(exc), 200)}",
                         HistoryWarning,
                         stacklevel=2,
                     )

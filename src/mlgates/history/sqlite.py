@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from pathlib import Path
 
-from mlgates.core import RunRecord
+from mlgates.core import InputError, RunRecord
+from mlgates.history.jsonl import HistoryWarning
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,9 +30,15 @@ class SqliteHistory:
         self.location = f"sqlite:///{path}"
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=60)
-        connection.execute(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=60)
+            connection.execute(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise InputError(
+                f"history {self.path}: not a usable SQLite database ({exc}); "
+                "point mlgates.history at another file or move this one away"
+            ) from None
         return connection
 
     def append(self, record: RunRecord) -> None:
@@ -54,12 +62,24 @@ class SqliteHistory:
             connection.close()
 
     def records(self) -> list[RunRecord]:
-        """Every record, oldest first."""
+        """Every readable record, oldest first; unreadable rows warn and are skipped."""
         if not self.path.exists():
             return []
         connection = self._connect()
         try:
-            rows = connection.execute("SELECT record FROM runs ORDER BY seq").fetchall()
+            rows = connection.execute("SELECT seq, record FROM runs ORDER BY seq").fetchall()
+        except sqlite3.Error as exc:
+            raise InputError(f"history {self.path}: cannot read the runs table ({exc})") from None
         finally:
             connection.close()
-        return [RunRecord.from_dict(json.loads(row[0])) for row in rows]
+        records = []
+        for seq, document in rows:
+            try:
+                records.append(RunRecord.from_dict(json.loads(document)))
+            except (ValueError, TypeError) as exc:
+                warnings.warn(
+                    f"{self.path}: skipped unreadable run (row {seq}): {exc}",
+                    HistoryWarning,
+                    stacklevel=2,
+                )
+        return records

@@ -25,14 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special, stats
 
-from mlgates.stats.profile import (
-    TAIL_LEVEL,
-    CategoricalProfile,
-    ColumnProfile,
-    NumericProfile,
-    _outer_knots,
-    wasserstein_null_table,
-)
+from mlgates.stats.noise import TAIL_LEVEL, outer_knots, wasserstein_null_table
+from mlgates.stats.summaries import CategoricalProfile, ColumnProfile, NumericProfile
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -200,7 +194,7 @@ def ks_statistic(reference: NumericProfile, current: NumericProfile) -> float:
 
 def _cdf_knots(profile: NumericProfile, edges: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Knots of a binned CDF that is linear inside each bin (see :func:`wasserstein_distance`)."""
-    low, high = _outer_knots(profile)
+    low, high = outer_knots(profile)
     inner = np.cumsum(profile.counts)[:-1] / profile.count
     return (
         np.concatenate(([low], edges, [high])),
@@ -215,10 +209,6 @@ def _abs_linear_integral(left: FloatArray, right: FloatArray) -> FloatArray:
     product = left * right
     correction = np.divide(-product, total, out=np.zeros_like(total), where=product < 0)
     return np.asarray(total / 2 - correction, dtype=np.float64)
-
-
-def _scale(profile: NumericProfile) -> float:
-    return profile.std if math.isfinite(profile.std) and profile.std > 0 else 1.0
 
 
 def wasserstein_distance(reference: NumericProfile, current: NumericProfile) -> float:
@@ -253,7 +243,7 @@ def wasserstein_distance(reference: NumericProfile, current: NumericProfile) -> 
     left = 2 * gap(quarter) - at_middle
     right = 2 * gap(three_quarters) - at_middle
     area = float(np.sum(width * _abs_linear_integral(left, right)))
-    return area / _scale(reference)
+    return area / reference.scale
 
 
 def wasserstein_null_quantile(table: tuple[tuple[float, float], ...], level: float) -> float:

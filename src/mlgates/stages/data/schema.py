@@ -32,6 +32,7 @@ __all__ = [
     "SchemaFileError",
     "SchemaReport",
     "infer_schema",
+    "is_nested",
     "read_schema",
     "validate_frame",
     "write_schema",
@@ -45,6 +46,8 @@ _MAX_EXAMPLE_CHARS = 40
 _MAX_SET_LABEL_CHARS = 40
 _NO_EXAMPLE_CHECKS = frozenset({"not_nullable", "column_in_dataframe"})
 _YAML_SCALARS = (str, bool, int, float)
+_NESTED_PROBE = 100
+_PROBE_CHUNK = 4096
 
 
 class SchemaFileError(InputError, ValueError):
@@ -187,6 +190,17 @@ def infer_schema(
     -------
     pandera.pandas.DataFrameSchema
         All columns required, extra columns allowed, no coercion.
+
+    Notes
+    -----
+    Nested columns (see :func:`is_nested`) get dtype and nullability only,
+    and are never checked for uniqueness: their values cannot be hashed or
+    compared with a range or a value set. Two kinds of column whose dtype
+    depends on whether a batch happens to hold missing values get no dtype
+    (their ranges and value sets still apply), and say why in their
+    ``description``: whole numbers with missing values (float64, or int64 in a
+    batch without missing values) and booleans with missing values (object,
+    or bool). So does a dtype that pandera cannot read back from YAML.
     """
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
@@ -195,16 +209,92 @@ def infer_schema(
         series = frame[name]
         if isinstance(series, pd.DataFrame):
             raise ValueError(f"duplicate column name {name!r}")
-        identifier = str(name) in identifiers
+        nested = is_nested(series)
+        identifier = str(name) in identifiers and not nested
+        nullable = bool(series.isna().any())
+        dtype, description = _schema_dtype(series, nullable=nullable, nested=nested)
+        checks = None if identifier or nested else _infer_checks(series, margin, max_categories)
         columns[name] = pa.Column(
-            series.dtype,
-            checks=None if identifier else _infer_checks(series, margin, max_categories),
+            dtype,
+            checks=checks,
             unique=identifier,
-            nullable=bool(series.isna().any()),
+            nullable=nullable,
             coerce=False,
             required=True,
+            description=description,
         )
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def is_nested(series: pd.Series) -> bool:
+    """Whether a column holds nested values: lists, tuples, dicts, sets, arrays or structs.
+
+    Decided without hashing a value: by the dtype for pyarrow-backed columns
+    (list, struct, map and union types) and by the first 100 non-missing values
+    of an object column. Never raises.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column.
+
+    Returns
+    -------
+    bool
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as arrow
+
+        return bool(arrow.types.is_nested(dtype.pyarrow_dtype))
+    if not pd.api.types.is_object_dtype(dtype):
+        return False
+    values = series.to_numpy(dtype=object, copy=False)
+    seen = 0
+    for start in range(0, len(values), _PROBE_CHUNK):
+        chunk = values[start : start + _PROBE_CHUNK]
+        for value in chunk[pd.notna(chunk)][: _NESTED_PROBE - seen]:
+            if pd.api.types.is_list_like(value):
+                return True
+            seen += 1
+        if seen >= _NESTED_PROBE:
+            break
+    return False
+
+
+def _schema_dtype(series: pd.Series, *, nullable: bool, nested: bool) -> tuple[Any, str | None]:
+    """The dtype to require, or ``None`` with the reason it is not checked."""
+    dtype = series.dtype
+    if nullable and not nested:
+        if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.ArrowDtype):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            if finite.size and bool(np.all(finite == np.floor(finite))):
+                return None, (
+                    "whole numbers with missing values: read as float64, or as int64 "
+                    "from a batch without missing values; the dtype is not checked"
+                )
+        elif pd.api.types.is_object_dtype(dtype):
+            present = series.dropna()
+            if len(present) and all(isinstance(v, (bool, np.bool_)) for v in present):
+                return None, (
+                    "booleans with missing values: read as object, or as bool "
+                    "from a batch without missing values; the dtype is not checked"
+                )
+    if not _dtype_round_trips(dtype):
+        return None, f"dtype {dtype} cannot be stored in a schema file; it is not checked"
+    return dtype, None
+
+
+def _dtype_round_trips(dtype: Any) -> bool:
+    """Whether pandera can read back the name it writes for ``dtype``."""
+    from pandera.engines import pandas_engine
+
+    try:
+        pandas_engine.Engine.dtype(str(pandas_engine.Engine.dtype(dtype)))
+    except Exception:  # pandera and pandas raise TypeError, ValueError and others here
+        return False
+    return True
 
 
 def _infer_checks(series: pd.Series, margin: float, max_categories: int) -> list[pa.Check]:

@@ -1,0 +1,277 @@
+"""The verdict of one check: thresholds, anchors, intervals, severities and policies.
+
+These rules are the contract users rely on (docs/configuration.md), so they
+live in one place and mean the same in every stage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlgates.authoring import Measurement, PlannedCheck, interval_needed
+from mlgates.config import Config
+from mlgates.core import (
+    CheckResult,
+    Direction,
+    FirstRunPolicy,
+    RunRecord,
+    Severity,
+    Status,
+    is_blocking,
+)
+from mlgates.text import format_number, named
+from mlgates.thresholds import Anchor, Threshold
+
+
+@dataclass(frozen=True)
+class AnchorValue:
+    """The value a relative bound is built on, and where it came from."""
+
+    value: float
+    run_id: str | None = None
+    started_at: str | None = None
+
+    def describe(self, anchor: Anchor) -> str:
+        """``baseline 0.85`` or ``previous 0.83 (run 1a2b3c4d5e6f, 2026-11-20T...)``."""
+        where = f" (run {self.run_id[:12]}, {self.started_at})" if self.run_id else ""
+        return f"{anchor.value} {format_number(self.value)}{where}"
+
+
+def history_anchor(
+    history: Sequence[RunRecord],
+    check_id: str,
+    anchor: Anchor,
+    direction: Direction,
+    *,
+    profile: str | None,
+) -> AnchorValue | None:
+    """``previous`` (the last comparable run) or ``best`` value of a check in the history.
+
+    Comparable runs are complete (not partial), passed, and ran under the same
+    profile (:meth:`RunRecord.comparable_to`).
+    """
+    found: list[AnchorValue] = []
+    for record in history:
+        if not record.comparable_to(profile):
+            continue
+        result = record.check(check_id)
+        if result is not None and result.value is not None and math.isfinite(result.value):
+            found.append(AnchorValue(result.value, record.run_id, record.started_at))
+    if not found:
+        return None
+    if anchor is Anchor.PREVIOUS:
+        return found[-1]
+    if direction is Direction.LOWER:
+        return min(found, key=lambda item: item.value)
+    return max(found, key=lambda item: item.value)
+
+
+@dataclass(frozen=True)
+class _Decision:
+    status: Status
+    message: str
+    bound: float | None = None
+    anchor: AnchorValue | None = None
+
+
+def judge(
+    check: PlannedCheck,
+    measured: Measurement,
+    *,
+    config: Config,
+    direction: Direction = Direction.NEITHER,
+    history: Sequence[RunRecord] = (),
+    family: str | None = None,
+) -> CheckResult:
+    """The verdict of one check from its measurement, applying severity and policies."""
+    decision = _decide(check, measured, config=config, direction=direction, history=history)
+    status = decision.status
+    if status is Status.FAIL and check.severity is Severity.WARN:
+        status = Status.WARN
+    threshold = check.threshold
+    anchor = threshold.anchor.value if threshold is not None and threshold.anchor else None
+    details = dict(measured.details)
+    if decision.anchor is not None and decision.anchor.run_id:
+        details["anchor_run"] = decision.anchor.run_id
+    return CheckResult(
+        stage=check.stage,
+        metric=check.metric,
+        selector=check.selector,
+        status=status,
+        severity=check.severity,
+        threshold=str(threshold) if threshold is not None else None,
+        value=measured.value,
+        bound=decision.bound,
+        anchor=anchor,
+        anchor_value=None if decision.anchor is None else decision.anchor.value,
+        interval=measured.interval,
+        level=measured.level,
+        method=measured.method,
+        message=decision.message,
+        reason=check.reason,
+        origin=check.origin,
+        family=family,
+        blocking=is_blocking(status, check.severity, config.on_inconclusive),
+        details=details,
+    )
+
+
+def judge_family(
+    check: PlannedCheck, members: Sequence[CheckResult], *, config: Config, kind: str
+) -> CheckResult:
+    """The verdict of a family: the worst of its members; it blocks when one of them does."""
+    if not members:
+        status = Status.INCONCLUSIVE
+        message = f"found no {kind} to check"
+    else:
+        status = Status.worst(member.status for member in members)
+        bad = [m for m in members if m.status not in (Status.PASS, Status.SKIPPED)]
+        shown = "; ".join(f"{m.selector}: {m.message}" for m in bad[:5])
+        more = f"; +{len(bad) - 5} more" if len(bad) > 5 else ""
+        counts = f"{len(members) - len(bad)} of {len(members)} {kind}s pass"
+        message = counts + (f"; {shown}{more}" if bad else "")
+    blocking = any(member.blocking for member in members) or (
+        not members and is_blocking(status, check.severity, config.on_inconclusive)
+    )
+    return CheckResult(
+        stage=check.stage,
+        metric=check.metric,
+        selector=check.selector,
+        status=status,
+        severity=check.severity,
+        threshold=str(check.threshold) if check.threshold is not None else None,
+        message=message,
+        reason=check.reason,
+        origin=check.origin,
+        blocking=blocking,
+        details={"members": [member.selector for member in members]},
+    )
+
+
+def _decide(
+    check: PlannedCheck,
+    measured: Measurement,
+    *,
+    config: Config,
+    direction: Direction,
+    history: Sequence[RunRecord],
+) -> _Decision:
+    threshold = check.threshold
+    if measured.status is not None:
+        return _Decision(measured.status, measured.message, measured.bound)
+    if threshold is None:
+        return _Decision(Status.ERROR, f"{check.id} has no threshold to compare with")
+    if measured.value is None or math.isnan(measured.value):
+        note = f": {measured.message}" if measured.message else ""
+        return _Decision(Status.ERROR, f"{check.metric} could not be measured{note}")
+
+    anchor: AnchorValue | None = None
+    if threshold.anchor is not None:
+        if threshold.anchor.from_history:
+            anchor = history_anchor(
+                history, check.id, threshold.anchor, direction, profile=config.profile
+            )
+        elif measured.anchor_value is not None and not math.isnan(measured.anchor_value):
+            anchor = AnchorValue(measured.anchor_value)
+        if anchor is None:
+            return _missing_anchor(threshold, config)
+    bound = threshold.bound(None if anchor is None else anchor.value)
+    shown = named(check.metric, check.selector)
+    anchor_note = "" if anchor is None else f" ({anchor.describe(threshold.anchor)})"  # type: ignore[arg-type]
+    context = f"; {measured.message}" if measured.message else ""
+    value = measured.value
+    if threshold.confidence is not None:
+        return _decide_on_interval(check, measured, threshold, anchor, bound, context)
+    verb = threshold.op if threshold.holds(value, bound) else f"fails {threshold.op}"
+    status = Status.PASS if threshold.holds(value, bound) else Status.FAIL
+    return _Decision(
+        status,
+        f"{shown} = {format_number(value)} {verb} {format_number(bound)}{anchor_note}{context}",
+        bound,
+        anchor,
+    )
+
+
+def _missing_anchor(threshold: Threshold, config: Config) -> _Decision:
+    assert threshold.anchor is not None
+    if threshold.anchor is Anchor.REFERENCE:
+        return _Decision(Status.ERROR, f"{threshold}: the reference has no value to compare")
+    what = (
+        "no earlier complete, passing run with this profile in the history"
+        if threshold.anchor.from_history
+        else f"no {threshold.anchor.value} value"
+    )
+    if config.first_run is FirstRunPolicy.PASS:
+        return _Decision(Status.SKIPPED, f'{threshold}: {what} (first_run = "pass")')
+    return _Decision(
+        Status.INCONCLUSIVE,
+        f'{threshold}: {what}; set first_run = "pass" to skip such bounds until there is one',
+    )
+
+
+def _decide_on_interval(
+    check: PlannedCheck,
+    measured: Measurement,
+    threshold: Threshold,
+    anchor: AnchorValue | None,
+    bound: float,
+    context: str,
+) -> _Decision:
+    """Pass when the one-sided bound holds, fail when even the far side fails, else inconclusive."""
+    needed = interval_needed(threshold)
+    assert needed is not None
+    level = f"{threshold.confidence:.0%}"
+    if measured.interval is None or measured.interval_of is not needed:
+        got = "no interval"
+        if measured.interval is not None and measured.interval_of is not None:
+            got = f"an interval of the {measured.interval_of.value}"
+        return _Decision(
+            Status.ERROR,
+            f"{threshold} needs a {level} interval of the {needed.value} but the "
+            f"{check.stage} stage gave {got}",
+        )
+    if measured.level is None or not math.isclose(measured.level, threshold.confidence or 0):
+        return _Decision(
+            Status.ERROR,
+            f"{threshold} needs a {level} interval but the {check.stage} stage gave one at "
+            f"{format_number(measured.level)}",
+        )
+    low, high = measured.interval
+    value = measured.value
+    assert value is not None
+    shown = named(check.metric, check.selector)
+    if threshold.on_difference and anchor is not None:
+        limit = threshold.value
+        point = value - anchor.value
+        if threshold.relative:
+            point = point / abs(anchor.value) if anchor.value else math.nan
+        quantity = (
+            f"{shown} = {format_number(value)}, {anchor.describe(threshold.anchor)}: "  # type: ignore[arg-type]
+            f"{needed.value} {_offset(point, threshold.relative)}"
+        )
+        limit_text = _offset(limit, threshold.relative)
+        shown_low, shown_high = _offset(low, threshold.relative), _offset(high, threshold.relative)
+    else:
+        limit = bound
+        quantity = f"{shown} = {format_number(value)}"
+        limit_text = format_number(bound)
+        shown_low, shown_high = format_number(low), format_number(high)
+    conservative, optimistic = (low, high) if threshold.higher_is_better else (high, low)
+    side = "lower" if threshold.higher_is_better else "upper"
+    bounds = f"[{shown_low}, {shown_high}]"
+    if threshold.holds(conservative, limit):
+        near = shown_low if side == "lower" else shown_high
+        status, verdict = Status.PASS, f"{level} {side} bound {near} {threshold.op} {limit_text}"
+    elif not threshold.holds(optimistic, limit):
+        status = Status.FAIL
+        verdict = f"fails {threshold.op} {limit_text} even at the {level} bounds {bounds}"
+    else:
+        status = Status.INCONCLUSIVE
+        verdict = f"its {level} bounds {bounds} straddle {limit_text}"
+    return _Decision(status, f"{quantity}: {verdict}{context}", bound, anchor)
+
+
+def _offset(value: float, relative: bool) -> str:
+    return f"{value * 100:+.3g}%" if relative else f"{value:+.6g}"

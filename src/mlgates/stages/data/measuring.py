@@ -1,0 +1,363 @@
+"""One measurement pass of the data gate: profiles, schema, drift, missing values, GX suites.
+
+The reference is profiled once (or read from the cache), the current data is
+summarised on the reference's bins, and every check reads those summaries. A
+column that cannot be summarised (its type changed, it holds lists) fails or
+skips its own checks with the reason; the other columns are judged as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed
+from mlgates.core import MlgatesError, Status, check_id
+from mlgates.stages.data.planning import COLUMNS_CHECK, SCHEMA_CHECK, load_schema
+from mlgates.stages.data.reference import reference_profile
+from mlgates.stages.data.settings import STAGE, DataConfig
+from mlgates.thresholds import Anchor
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlgates.context import Context
+    from mlgates.stats.drift import DriftAssessment
+    from mlgates.stats.profile import DatasetProfile
+
+
+class DataRun:
+    """The state of one measurement pass: profiles, drift results, GX outcomes."""
+
+    def __init__(self, config: DataConfig, context: Context, current: pd.DataFrame) -> None:
+        self.config = config
+        self.context = context
+        self.current = current
+        self._reference: DatasetProfile | None = None
+        self._current_profile: DatasetProfile | None = None
+        self._drift: dict[str, DriftAssessment | Measurement] | None = None
+        self._expectations: dict[str, Measurement] | None = None
+
+    @property
+    def reference(self) -> DatasetProfile:
+        """The reference profile (stored, cached or computed)."""
+        if self._reference is None:
+            self._reference = reference_profile(self.config, self.context)
+        return self._reference
+
+    @property
+    def current_profile(self) -> DatasetProfile:
+        """The current data summarised on the reference's bins (or on its own)."""
+        if self._current_profile is None:
+            from mlgates.stats.profile import profile_dataset, profile_dataset_against
+
+            if self.config.reference is not None:
+                self._current_profile = profile_dataset_against(self.reference, self.current)
+            else:
+                self._current_profile = profile_dataset(self.current, bins=self.config.bins)
+        return self._current_profile
+
+    def measure_all(self, plan: Sequence[PlannedCheck]) -> dict[str, Measurement]:
+        """One measurement per planned check, keyed by id."""
+        return {check.id: self.measure(check, plan) for check in plan}
+
+    def measure(self, check: PlannedCheck, plan: Sequence[PlannedCheck]) -> Measurement:
+        """The measurement of one check; a problem with it fails that check alone."""
+        try:
+            if check.metric == COLUMNS_CHECK:
+                return self._columns()
+            if check.metric == SCHEMA_CHECK:
+                return self._schema()
+            if check.metric == "drift":
+                return self._drift_measurement(check, plan)
+            if check.metric == "drift_share":
+                return self._drift_share(plan)
+            if check.metric == "missing_share":
+                return self._missing_share(check)
+            if check.metric == "row_count":
+                return self._row_count()
+            return self._expectation(check)
+        except MlgatesError as exc:
+            return Measurement(status=Status.ERROR, message=str(exc))
+
+    # -- columns and schema ----------------------------------------------------------
+
+    def _columns(self) -> Measurement:
+        reference_columns = list(self.reference.columns) + list(self.reference.unprofiled)
+        present = {str(c) for c in self.current.columns}
+        missing = [c for c in reference_columns if c not in present]
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            return Measurement(
+                value=float(len(missing)),
+                status=Status.FAIL,
+                message=f"{len(missing)} reference column(s) missing from current data: {shown}",
+                details={"missing": missing},
+            )
+        return Measurement(
+            value=0.0,
+            status=Status.PASS,
+            message=f"all {len(reference_columns)} reference columns present",
+        )
+
+    def _schema(self) -> Measurement:
+        from mlgates.stages.data.schema import validate_frame
+
+        assert self.config.schema is not None
+        report = validate_frame(self.current, load_schema(self.config.schema, self.context))  # type: ignore[arg-type]
+        details: dict[str, Any] = {
+            "failures": [
+                {
+                    "column": f.column,
+                    "check": f.check,
+                    "count": f.failure_count,
+                    "examples": list(f.examples),
+                }
+                for f in report.failures
+            ],
+            "extra_columns": list(report.extra_columns),
+        }
+        if report.ok:
+            note = ""
+            if report.extra_columns:
+                note = f"; not in the schema: {', '.join(report.extra_columns[:10])}"
+            return Measurement(
+                value=0.0,
+                status=Status.PASS,
+                method="pandera",
+                message=f"{report.rows} rows match the schema{note}",
+                details=details,
+            )
+        return Measurement(
+            value=float(len(report.failures)),
+            status=Status.FAIL,
+            method="pandera",
+            message=report.summary(),
+            details=details,
+        )
+
+    # -- drift -----------------------------------------------------------------------
+
+    def _drift_all(self, plan: Sequence[PlannedCheck]) -> dict[str, DriftAssessment | Measurement]:
+        """Drift of every planned column, with the family-wise error split between them."""
+        if self._drift is not None:
+            return self._drift
+        checks = [c for c in plan if c.metric == "drift" and c.selector is not None]
+        alpha = (1.0 - self.config.drift_confidence) / max(len(checks), 1)
+        self._drift = {
+            check.selector: self._drift_column(check, alpha)  # type: ignore[misc]
+            for check in checks
+        }
+        return self._drift
+
+    def _drift_column(self, check: PlannedCheck, alpha: float) -> DriftAssessment | Measurement:
+        from mlgates.stats.drift import DEFAULT_THRESHOLDS, assess_drift, default_method
+
+        column = check.selector
+        assert column is not None
+        reference, current = self.reference, self.current_profile
+        if column in reference.unprofiled:
+            return Measurement(
+                status=Status.SKIPPED, message=f"{column}: {reference.unprofiled[column]}"
+            )
+        if column in current.unprofiled:
+            return Measurement(
+                value=1.0,
+                status=Status.FAIL,
+                message=f"{column}: the current data {current.unprofiled[column]}",
+            )
+        ref, cur = reference.columns.get(column), current.columns.get(column)
+        if ref is None or cur is None:
+            where = "reference" if ref is None else "current data"
+            return Measurement(
+                status=Status.ERROR, message=f"column {column!r} is not in the {where}"
+            )
+        method = self.config.column(column).method
+        if method is None and self.config.drift_method != "auto":
+            method = self.config.drift_method
+        method = method or default_method(ref)
+        threshold = (
+            check.threshold.value if check.threshold is not None else DEFAULT_THRESHOLDS[method]
+        )
+        smallest = min(ref.count, cur.count)
+        if smallest < self.config.min_rows:
+            side = "reference" if ref.count < cur.count else "current data"
+            return Measurement(
+                status=Status.INCONCLUSIVE,
+                method=method,
+                bound=threshold,
+                message=(
+                    f"only {smallest} non-missing values in the {side} of {column!r}; "
+                    f"drift needs at least min_rows = {self.config.min_rows}"
+                ),
+            )
+        try:
+            return assess_drift(ref, cur, method=method, threshold=threshold, alpha=alpha)  # type: ignore[arg-type]
+        except ValueError as exc:
+            return Measurement(status=Status.ERROR, message=f"{column}: {exc}")
+
+    def _drift_measurement(self, check: PlannedCheck, plan: Sequence[PlannedCheck]) -> Measurement:
+        assert check.selector is not None
+        result = self._drift_all(plan)[check.selector]
+        if isinstance(result, Measurement):
+            return result
+        return drift_measurement(check.selector, result)
+
+    def _drift_share(self, plan: Sequence[PlannedCheck]) -> Measurement:
+        results = self._drift_all(plan)
+        decided = {c: r for c, r in results.items() if not isinstance(r, Measurement)}
+        changed = sorted(
+            c for c, r in results.items() if isinstance(r, Measurement) and r.status is Status.FAIL
+        )
+        if not results:
+            return Measurement(status=Status.INCONCLUSIVE, message="no column is checked for drift")
+        if not decided and not changed:
+            return Measurement(
+                status=Status.INCONCLUSIVE, message="no column had enough rows to decide drift"
+            )
+        drifted = sorted([c for c, r in decided.items() if r.drifted] + changed)
+        total = len(decided) + len(changed)
+        share = len(drifted) / total
+        names = f": {', '.join(drifted[:10])}" if drifted else ""
+        undecided = len(results) - total
+        note = f" ({undecided} undecided)" if undecided else ""
+        return Measurement(
+            value=share,
+            message=f"{len(drifted)} of {total} columns drifted{names}{note}",
+            details={"drifted": drifted},
+        )
+
+    # -- missing values and rows -----------------------------------------------------
+
+    def _null_counts(
+        self, profile: DatasetProfile, frame: pd.DataFrame | None, column: str
+    ) -> tuple[int, int] | None:
+        """(missing, total) of a column, from its summary or, if it has none, the frame."""
+        summary = profile.columns.get(column)
+        if summary is not None:
+            return summary.null_count, summary.count + summary.null_count
+        if frame is not None and column in frame.columns:
+            values = frame[column]
+            return int(values.isna().sum()), len(values)
+        return None
+
+    def _missing_share(self, check: PlannedCheck) -> Measurement:
+        column = check.selector
+        assert column is not None
+        counts = self._null_counts(self.current_profile, self.current, column)
+        if counts is None:
+            return Measurement(
+                status=Status.ERROR, message=f"column {column!r} not in current data"
+            )
+        missing, total = counts
+        if total == 0:
+            return Measurement(status=Status.INCONCLUSIVE, message="the current data has no rows")
+        threshold = check.threshold
+        anchor_counts = None
+        if threshold is not None and threshold.anchor is Anchor.REFERENCE:
+            anchor_counts = self._null_counts(self.reference, None, column)
+            if anchor_counts is None or anchor_counts[1] == 0:
+                return Measurement(
+                    status=Status.ERROR, message=f"column {column!r} has no reference values"
+                )
+        share = missing / total
+        anchor = None if anchor_counts is None else anchor_counts[0] / anchor_counts[1]
+        interval, interval_of, level = None, None, None
+        if threshold is not None and threshold.confidence is not None:
+            from mlgates.stats.proportions import newcombe_bounds, wilson_bounds
+
+            level = threshold.confidence
+            interval_of = interval_needed(threshold)
+            if interval_of is IntervalOf.DIFFERENCE and anchor_counts is not None:
+                interval = newcombe_bounds(missing, total, *anchor_counts, level)
+            elif interval_of is IntervalOf.VALUE:
+                interval = wilson_bounds(missing, total, level)
+        return Measurement(
+            value=share,
+            anchor_value=anchor,
+            interval=interval,
+            interval_of=interval_of,
+            level=level,
+            method="wilson"
+            if interval_of is IntervalOf.VALUE
+            else "newcombe"
+            if interval
+            else None,
+            message=f"{missing} of {total} missing in {column!r}",
+        )
+
+    def _row_count(self) -> Measurement:
+        anchor = float(self.reference.row_count) if self.config.reference is not None else None
+        return Measurement(
+            value=float(len(self.current)), anchor_value=anchor, message=f"{len(self.current)} rows"
+        )
+
+    # -- Great Expectations ----------------------------------------------------------
+
+    def _expectation(self, check: PlannedCheck) -> Measurement:
+        if self._expectations is None:
+            self._expectations = self._run_expectations()
+        found = self._expectations.get(check.id)
+        if found is None:
+            return Measurement(status=Status.ERROR, message=f"no expectation result for {check.id}")
+        return found
+
+    def _run_expectations(self) -> dict[str, Measurement]:
+        from mlgates.stages.data.gx_suite import load_suite, run_suite, suite_check_names
+
+        assert self.config.expectations is not None
+        path = self.config.expectations
+        self.context.file_hash(path)
+        suite = load_suite(path)
+        outcomes = run_suite(self.current, suite, suite_name=path.stem)
+        measured = {}
+        for name, outcome in zip(suite_check_names(suite), outcomes, strict=True):
+            metric, _, rest = name.partition("[")
+            status = Status.PASS if outcome.success else Status.FAIL
+            if outcome.exception:
+                status = Status.ERROR
+            measured[check_id(STAGE, metric, rest[:-1] if rest else None)] = Measurement(
+                status=status,
+                message=outcome.exception or outcome.observed,
+                method="great_expectations",
+                details={"kwargs": dict(outcome.kwargs)},
+            )
+        return measured
+
+
+def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
+    """A drift assessment as a measurement, with a message that explains the decision."""
+    sizes = f"n {result.n_reference} vs {result.n_current}"
+    if result.drifted:
+        verdict = (
+            f"{result.method} distance {result.distance:.3g} > {result.threshold:g} and "
+            f"beyond sampling noise {result.noise_floor:.3g} ({sizes})"
+        )
+    elif result.distance > result.threshold:
+        verdict = (
+            f"{result.method} distance {result.distance:.3g} > {result.threshold:g} but "
+            f"within sampling noise {result.noise_floor:.3g} ({sizes}): no evidence of drift"
+        )
+    else:
+        verdict = (
+            f"{result.method} distance {result.distance:.3g} <= {result.threshold:g} ({sizes})"
+        )
+    changes = "; ".join(
+        f"{label} {ref:.1%} -> {cur:.1%}" for label, ref, cur in result.top_changes[:2]
+    )
+    message = f"{column}: {verdict}" + (
+        f"; largest change {changes}" if result.drifted and changes else ""
+    )
+    return Measurement(
+        value=result.distance,
+        bound=result.threshold,
+        status=Status.FAIL if result.drifted else Status.PASS,
+        method=result.method,
+        message=message,
+        details={
+            "noise_floor": result.noise_floor,
+            "n_reference": result.n_reference,
+            "n_current": result.n_current,
+            "top_changes": [list(change) for change in result.top_changes],
+        },
+    )

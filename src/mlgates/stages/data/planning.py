@@ -1,0 +1,134 @@
+"""Which checks a ``[data]`` table yields, known from the config and file headers alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlgates.authoring import CheckSpec, PlannedCheck
+from mlgates.core import ConfigError
+from mlgates.stages.data.reference import reference_columns
+from mlgates.stages.data.settings import METRICS, STAGE, DataConfig
+from mlgates.text import did_you_mean
+
+if TYPE_CHECKING:
+    from mlgates.context import Context
+
+SCHEMA_CHECK = "schema"
+COLUMNS_CHECK = "columns"
+
+
+def checked_columns(config: DataConfig, context: Context) -> list[str]:
+    """Columns present in the current data (and the reference, if any), minus exclusions."""
+    current = context.columns(config.current)
+    if config.reference is not None:
+        reference = set(reference_columns(config, context))
+        current = [c for c in current if c in reference]
+    return [c for c in current if c not in config.exclude]
+
+
+def plan_data(config: DataConfig, context: Context) -> list[PlannedCheck]:
+    """Every check of the data gate, in report order."""
+    planned: list[PlannedCheck] = []
+    if config.reference is not None:
+        planned.append(
+            PlannedCheck(
+                STAGE, COLUMNS_CHECK, description="reference columns present in current data"
+            )
+        )
+    if config.schema is not None:
+        load_schema(config.schema, context)  # a broken schema file stops the run before judging
+        planned.append(
+            PlannedCheck(STAGE, SCHEMA_CHECK, description="pandera schema, validated lazily")
+        )
+    if config.expectations is not None:
+        planned.extend(_plan_expectations(config.expectations))
+    for spec in config.checks:
+        if METRICS[spec.metric].selector is None:
+            planned.append(PlannedCheck.from_spec(STAGE, spec))
+    checked = checked_columns(config, context)
+    _reject_unchecked_columns(config, checked, context)
+    for column in checked:
+        planned.extend(_plan_column(config, column))
+    return _deduplicate(planned)
+
+
+def load_schema(path: Path, context: Context) -> object:
+    """The pandera schema in ``path``, read and validated once per run."""
+    from mlgates.stages.data.schema import read_schema
+
+    context.file_hash(path)
+    return context.memo(("data-schema", path), lambda: read_schema(path))
+
+
+def _reject_unchecked_columns(config: DataConfig, checked: list[str], context: Context) -> None:
+    """A check named for a column that is not checked is an error, never a silent skip."""
+    named = {column: "data.exclude" for column in config.exclude}
+    named.update({column: f"data.columns.{column}" for column in config.columns})
+    named.update(
+        {
+            spec.threshold.selector: spec.origin.key or "data.checks"
+            for spec in config.checks
+            if spec.threshold.selector is not None
+        }
+    )
+    present = set(context.columns(config.current))
+    for column, origin in named.items():
+        if column in checked or (origin == "data.exclude" and column in present):
+            continue
+        if column in config.exclude and origin != "data.exclude":
+            why = "is listed in data.exclude"
+        elif column not in present:
+            why = f"is not a column of the current data{did_you_mean(column, present)}"
+        else:
+            why = "is not a column of the reference data"
+        raise ConfigError(f"checks column {column!r}, which {why}", key=origin)
+
+
+def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
+    settings = config.column(column)
+    by_metric: dict[str, CheckSpec] = {
+        spec.metric: spec
+        for spec in config.checks
+        if METRICS[spec.metric].selector is not None and spec.threshold.selector is None
+    }
+    by_metric.update(
+        {spec.metric: spec for spec in config.checks if spec.threshold.selector == column}
+    )
+    by_metric.update({spec.metric: spec for spec in settings.checks})
+    planned = []
+    drift_spec = by_metric.pop("drift", None)
+    if config.reference is not None and settings.drift:
+        if drift_spec is not None:
+            planned.append(PlannedCheck.from_spec(STAGE, drift_spec, selector=column))
+        else:
+            planned.append(
+                PlannedCheck(STAGE, "drift", column, description="default threshold of the method")
+            )
+    for spec in by_metric.values():
+        planned.append(PlannedCheck.from_spec(STAGE, spec, selector=column))
+    return planned
+
+
+def _plan_expectations(path: Path) -> list[PlannedCheck]:
+    from mlgates.stages.data.gx_suite import SuiteError, load_suite, suite_check_names
+
+    try:
+        names = suite_check_names(load_suite(path, check_types=False))
+    except SuiteError as exc:
+        raise ConfigError(str(exc), key="data.expectations") from None
+    planned = []
+    for name in names:
+        metric, _, rest = name.partition("[")
+        selector = rest[:-1] if rest else None
+        planned.append(PlannedCheck(STAGE, metric, selector, description="Great Expectations"))
+    return planned
+
+
+def _deduplicate(planned: list[PlannedCheck]) -> list[PlannedCheck]:
+    """Keep the last check per id: a column override wins over the table-wide check."""
+    by_id: dict[str, PlannedCheck] = {}
+    for check in planned:
+        by_id.pop(check.id, None)
+        by_id[check.id] = check
+    return list(by_id.values())

@@ -1,0 +1,71 @@
+"""The reference profile: a stored profile, the cache beside the config, or computed once.
+
+Profiling a large reference is the data gate's most expensive step, so the
+profile is cached under ``.mlgates/cache`` keyed by the file's sha256 and the
+profiling settings; ``mlgates profile`` stores one that replaces the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlgates.core import InputError
+from mlgates.datafiles import is_profile
+from mlgates.files import write_text_atomically
+from mlgates.stages.data.settings import DataConfig
+
+if TYPE_CHECKING:
+    from mlgates.context import Context
+    from mlgates.stats.profile import DatasetProfile
+
+
+def reference_profile(config: DataConfig, context: Context) -> DatasetProfile:
+    """The reference's profile, computed at most once per run."""
+    assert config.reference is not None
+    path = config.reference
+    return context.memo(("data-reference", path, config.bins), lambda: _load(path, config, context))
+
+
+def reference_columns(config: DataConfig, context: Context) -> list[str]:
+    """Columns of the reference: its file header, or the stored profile's columns."""
+    assert config.reference is not None
+    if is_profile(config.reference):
+        return list(reference_profile(config, context).columns)
+    return context.columns(config.reference)
+
+
+def _load(path: Path, config: DataConfig, context: Context) -> DatasetProfile:
+    from mlgates.stats.profile import DatasetProfile, profile_dataset
+
+    digest = context.file_hash(path)
+    if is_profile(path):
+        try:
+            return DatasetProfile.load(path)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{context.display(path)}: not a reference profile: {exc}") from None
+    settings = json.dumps({"bins": config.bins}, sort_keys=True)
+    key = hashlib.sha256(f"{digest}\n{settings}".encode()).hexdigest()[:32]
+    cached = context.cache_dir / f"profile-{key}.json" if context.cache_dir else None
+    found = _read_cache(cached)
+    if found is not None:
+        return found
+    profile = profile_dataset(context.frame(path), bins=config.bins)
+    if cached is not None:
+        with contextlib.suppress(OSError):  # an unwritable cache only costs time next run
+            write_text_atomically(cached, json.dumps(profile.to_dict(), allow_nan=False))
+    return profile
+
+
+def _read_cache(path: Path | None) -> DatasetProfile | None:
+    from mlgates.stats.profile import DatasetProfile
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        return DatasetProfile.load(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged cache entry is rebuilt, never trusted

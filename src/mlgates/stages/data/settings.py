@@ -1,0 +1,170 @@
+"""The ``[data]`` table: its metrics, its keys and their validation."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mlgates.authoring import HISTORY_ANCHORS, CheckSpec, MetricInfo, TableReader, replace_checks
+from mlgates.core import ConfigError, Direction, MissingExtraError
+from mlgates.thresholds import Anchor
+
+STAGE = "data"
+DRIFT_METHODS = ("auto", "wasserstein", "jensenshannon", "psi", "ks")
+MAX_BINS = 1000
+
+METRICS: Mapping[str, MetricInfo] = {
+    "drift": MetricInfo(
+        "distance between the reference and current distribution of a column",
+        direction=Direction.LOWER,
+        selector="column",
+    ),
+    "missing_share": MetricInfo(
+        "share of missing values in a column",
+        direction=Direction.LOWER,
+        selector="column",
+        anchors=HISTORY_ANCHORS | {Anchor.REFERENCE},
+        interval=True,
+    ),
+    "drift_share": MetricInfo(
+        "share of checked columns that drifted", direction=Direction.LOWER, anchors=HISTORY_ANCHORS
+    ),
+    "row_count": MetricInfo(
+        "number of rows in the current data",
+        direction=Direction.HIGHER,
+        anchors=HISTORY_ANCHORS | {Anchor.REFERENCE},
+    ),
+}
+
+_KEYS = (
+    "current",
+    "reference",
+    "schema",
+    "expectations",
+    "checks",
+    "columns",
+    "exclude",
+    "drift_method",
+    "drift_confidence",
+    "min_rows",
+    "bins",
+)
+_COLUMN_KEYS = ("method", "drift", "checks")
+
+
+@dataclass(frozen=True)
+class ColumnSettings:
+    """Per-column overrides from ``[data.columns.<name>]``."""
+
+    method: str | None = None
+    drift: bool = True
+    checks: tuple[CheckSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The validated ``[data]`` table."""
+
+    current: Path
+    reference: Path | None = None
+    schema: Path | None = None
+    expectations: Path | None = None
+    checks: tuple[CheckSpec, ...] = ()
+    columns: Mapping[str, ColumnSettings] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    drift_method: str = "auto"
+    drift_confidence: float = 0.99
+    min_rows: int = 100
+    bins: int = 100
+
+    def column(self, name: str) -> ColumnSettings:
+        """The overrides for ``name`` (defaults when there are none)."""
+        return self.columns.get(name, ColumnSettings())
+
+
+def parse_data_config(table: TableReader) -> DataConfig:
+    """Read ``[data]``; see docs/configuration.md for every key."""
+    table.expect(_KEYS)
+    current = table.path("current", required=True)
+    assert current is not None
+    reference = table.path("reference")
+    expectations = table.path("expectations")
+    if expectations is not None and importlib.util.find_spec("great_expectations") is None:
+        raise MissingExtraError(
+            "a Great Expectations suite", "gx", file=table.file, key=table.key("expectations")
+        )
+    columns: dict[str, ColumnSettings] = {}
+    for column, raw in table.table("columns").items():
+        if not isinstance(raw, dict):
+            raise table.error(f"columns.{column}", "expected a table of column settings")
+        columns[column] = _column_settings(table.sub(f"columns.{column}", raw), column)
+    config = DataConfig(
+        current=current,
+        reference=reference,
+        schema=table.path("schema"),
+        expectations=expectations,
+        checks=table.checks("checks", STAGE, METRICS),
+        columns=columns,
+        exclude=table.strings("exclude"),
+        drift_method=table.choice("drift_method", DRIFT_METHODS, "auto"),
+        drift_confidence=table.number("drift_confidence", 0.99, minimum=0.5, maximum=0.99999),
+        min_rows=table.integer("min_rows", 100, minimum=1),
+        bins=table.integer("bins", 100, minimum=10, maximum=MAX_BINS),
+    )
+    for spec in config.checks + tuple(c for s in columns.values() for c in s.checks):
+        validate_check(spec, config, file=table.file)
+    return config
+
+
+def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
+    reader.expect(_COLUMN_KEYS)
+    method = reader.string("method")
+    if method is not None and method not in DRIFT_METHODS[1:]:
+        valid = ", ".join(DRIFT_METHODS[1:])
+        raise reader.error("method", f"{method!r} is not a drift method; use one of {valid}")
+    return ColumnSettings(
+        method=method,
+        drift=reader.boolean("drift", True),
+        checks=reader.checks("checks", STAGE, METRICS, selector=column),
+    )
+
+
+def validate_check(spec: CheckSpec, config: DataConfig, *, file: str | None = None) -> None:
+    """Reject checks the data gate cannot decide as written."""
+    threshold = spec.threshold
+    key = spec.origin.key
+    if threshold.metric == "drift" and threshold.op not in ("<=", "<"):
+        raise ConfigError(
+            f"a drift bound is a maximum: write 'drift <= {threshold.value:g}'", file=file, key=key
+        )
+    needs_reference = threshold.metric == "drift" or threshold.anchor is Anchor.REFERENCE
+    if needs_reference and config.reference is None:
+        raise ConfigError(
+            f"{threshold} needs reference data: set data.reference", file=file, key=key
+        )
+    if threshold.confidence is not None and threshold.relative and threshold.on_difference:
+        raise ConfigError(
+            f"{threshold}: a confidence level needs an absolute offset here "
+            f"(e.g. 'reference + 0.02'), not a relative one",
+            file=file,
+            key=key,
+        )
+
+
+def override(config: DataConfig, spec: CheckSpec) -> DataConfig:
+    """``config`` with ``spec`` replacing checks of the same metric and column."""
+    validate_check(spec, config)
+    threshold = spec.threshold
+    if threshold.selector is None:
+        columns = {
+            name: replace(s, checks=tuple(c for c in s.checks if c.metric != threshold.metric))
+            for name, s in config.columns.items()
+        }
+        kept = tuple(c for c in config.checks if c.metric != threshold.metric)
+        return replace(config, checks=(*kept, spec), columns=columns)
+    settings = config.column(threshold.selector)
+    columns = dict(config.columns)
+    columns[threshold.selector] = replace(settings, checks=replace_checks(settings.checks, spec))
+    return replace(config, columns=columns)

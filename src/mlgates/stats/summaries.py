@@ -1,0 +1,335 @@
+"""Column and data-set summaries, and their JSON form.
+
+Non-finite floats are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``
+(:func:`mlgates.jsonable.json_number`); a document carries ``"format": 1``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from mlgates.files import write_text_atomically
+from mlgates.jsonable import from_json_number, json_number
+
+__all__ = [
+    "FORMAT",
+    "CategoricalProfile",
+    "ColumnProfile",
+    "DatasetProfile",
+    "Kind",
+    "NumericProfile",
+    "column_from_dict",
+]
+
+FORMAT = 1
+"""Version of the JSON document written by :meth:`DatasetProfile.to_dict`."""
+
+Kind: TypeAlias = Literal["numeric", "categorical"]
+
+
+# -- reading JSON ---------------------------------------------------------------------
+
+
+def _number(value: Any, what: str) -> float:
+    """A float written by ``json_number``; null reads as nan."""
+    number = from_json_number(value, what)
+    return math.nan if number is None else number
+
+
+def _integer(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what}: expected a non-negative integer, got {value!r}")
+    return value
+
+
+def _sequence(data: Mapping[str, Any], key: str, what: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{what}: {key!r} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _counts(data: Mapping[str, Any], what: str) -> tuple[int, ...]:
+    return tuple(_integer(count, f"{what}: counts") for count in _sequence(data, "counts", what))
+
+
+def _required(data: Mapping[str, Any], key: str, what: str) -> Any:
+    if key not in data:
+        raise ValueError(f"{what}: missing key {key!r}")
+    return data[key]
+
+
+def _totals(data: Mapping[str, Any], what: str) -> tuple[int, int]:
+    """``count`` and ``null_count``, both required."""
+    count = _integer(_required(data, "count", what), f"{what}: count")
+    return count, _integer(_required(data, "null_count", what), f"{what}: null_count")
+
+
+# -- column summaries -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumericProfile:
+    """Summary of a numeric column on fixed bins.
+
+    ``mean``, ``std`` (ddof 0), ``min`` and ``max`` describe the non-null values
+    and are nan when there are none. ``counts`` has ``len(edges) + 1`` entries:
+    bin 0 holds values ``<= edges[0]``, bin ``i`` holds ``(edges[i-1], edges[i]]``
+    and the last bin values ``> edges[-1]``. ``null_quantiles`` is filled on
+    reference profiles only: ``(level, value)`` pairs of the standardised
+    no-drift Wasserstein functional at :data:`~mlgates.stats.noise.NULL_LEVELS`,
+    then one ``(1.0, s)`` pair, ``s`` the mean excess of the simulated draws
+    above the last stored quantile (the slope of the exponential tail beyond
+    it). ``tail_means`` are the means of the values in the first and last bins
+    (nan for an empty bin); they fix the extent of the two open-ended bins.
+    """
+
+    count: int
+    null_count: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    null_quantiles: tuple[tuple[float, float], ...] = ()
+    tail_means: tuple[float, float] = (math.nan, math.nan)
+    kind: Literal["numeric"] = "numeric"
+
+    @property
+    def scale(self) -> float:
+        """The unit of standardised distances: ``std``, or 1 when it is zero or nan."""
+        return self.std if math.isfinite(self.std) and self.std > 0 else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; the inverse of :meth:`from_dict`."""
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "null_count": self.null_count,
+            "mean": json_number(self.mean),
+            "std": json_number(self.std),
+            "min": json_number(self.min),
+            "max": json_number(self.max),
+            "edges": [json_number(edge) for edge in self.edges],
+            "counts": list(self.counts),
+            "null_quantiles": [[level, json_number(value)] for level, value in self.null_quantiles],
+            "tail_means": [json_number(value) for value in self.tail_means],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NumericProfile:
+        """Rebuild a profile written by :meth:`to_dict`.
+
+        Raises ``ValueError`` when a key is missing or the bins are inconsistent.
+        """
+        what = "numeric profile"
+        edges = tuple(_number(edge, f"{what}: edges") for edge in _sequence(data, "edges", what))
+        counts = _counts(data, what)
+        tail_means = [
+            _number(value, f"{what}: tail_means")
+            for value in _sequence(data, "tail_means", what) or [None, None]
+        ]
+        if len(tail_means) != 2:
+            raise ValueError(f"{what}: tail_means must hold two numbers")
+        pairs: list[tuple[float, float]] = []
+        for pair in _sequence(data, "null_quantiles", what):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError(f"{what}: null_quantiles must hold [level, value] pairs")
+            pairs.append((_number(pair[0], f"{what}: null_quantiles"), _number(pair[1], what)))
+        count, null_count = _totals(data, what)
+        profile = cls(
+            count=count,
+            null_count=null_count,
+            mean=_number(_required(data, "mean", what), f"{what}: mean"),
+            std=_number(_required(data, "std", what), f"{what}: std"),
+            min=_number(_required(data, "min", what), f"{what}: min"),
+            max=_number(_required(data, "max", what), f"{what}: max"),
+            edges=edges,
+            counts=counts,
+            null_quantiles=tuple(pairs),
+            tail_means=(tail_means[0], tail_means[1]),
+        )
+        if len(counts) != len(edges) + 1:
+            raise ValueError(
+                f"{what}: {len(counts)} counts for {len(edges)} edges (expected edges + 1)"
+            )
+        if any(not math.isfinite(e) for e in edges) or any(
+            a >= b for a, b in itertools.pairwise(edges)
+        ):
+            raise ValueError(f"{what}: edges must be finite and strictly increasing")
+        if sum(counts) != count:
+            raise ValueError(f"{what}: counts sum to {sum(counts)}, not count {count}")
+        return profile
+
+
+@dataclass(frozen=True)
+class CategoricalProfile:
+    """Summary of a categorical column: counts per category label (as strings).
+
+    ``categories`` are sorted by descending count, then label, on a reference
+    profile; a current profile keeps the reference's categories and order.
+    ``other_count`` counts non-null values whose label is not in ``categories``.
+    """
+
+    count: int
+    null_count: int
+    categories: tuple[str, ...]
+    counts: tuple[int, ...]
+    other_count: int = 0
+    kind: Literal["categorical"] = "categorical"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; the inverse of :meth:`from_dict`."""
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "null_count": self.null_count,
+            "categories": list(self.categories),
+            "counts": list(self.counts),
+            "other_count": self.other_count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CategoricalProfile:
+        """Rebuild a profile written by :meth:`to_dict`.
+
+        Raises ``ValueError`` when a key is missing or the counts are inconsistent.
+        """
+        what = "categorical profile"
+        categories = _sequence(data, "categories", what)
+        if not all(isinstance(label, str) for label in categories):
+            raise ValueError(f"{what}: categories must be strings")
+        counts = _counts(data, what)
+        count, null_count = _totals(data, what)
+        other_count = _integer(data.get("other_count", 0), f"{what}: other_count")
+        if len(counts) != len(categories):
+            raise ValueError(f"{what}: {len(counts)} counts for {len(categories)} categories")
+        if len(set(categories)) != len(categories):
+            raise ValueError(f"{what}: duplicate category labels")
+        if sum(counts) + other_count != count:
+            raise ValueError(
+                f"{what}: counts and other_count sum to {sum(counts) + other_count}, "
+                f"not count {count}"
+            )
+        return cls(
+            count=count,
+            null_count=null_count,
+            categories=tuple(categories),
+            counts=counts,
+            other_count=other_count,
+        )
+
+
+ColumnProfile: TypeAlias = NumericProfile | CategoricalProfile
+
+
+def column_from_dict(data: Mapping[str, Any]) -> ColumnProfile:
+    """A column profile from its :meth:`~NumericProfile.to_dict` form.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind`` or a malformed profile.
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a column profile must be an object, got {type(data).__name__}")
+    kind = data.get("kind")
+    if kind == "numeric":
+        return NumericProfile.from_dict(data)
+    if kind == "categorical":
+        return CategoricalProfile.from_dict(data)
+    raise ValueError(f"unknown column kind {kind!r} (expected 'numeric' or 'categorical')")
+
+
+# -- data-set summary -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    """Row count, one profile per column, and the columns that could not be summarised.
+
+    ``unprofiled`` maps a column name to a one-line reason (nested values, text
+    where the reference has numbers); such a column is not in ``columns``.
+    Treat both mappings as read-only.
+    """
+
+    row_count: int
+    columns: Mapping[str, ColumnProfile] = field(default_factory=dict)
+    unprofiled: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with a ``"format"`` number; the inverse of :meth:`from_dict`.
+
+        ``"unprofiled"`` is written only when some column could not be summarised.
+        """
+        document: dict[str, Any] = {
+            "format": FORMAT,
+            "row_count": self.row_count,
+            "columns": {name: column.to_dict() for name, column in self.columns.items()},
+        }
+        if self.unprofiled:
+            document["unprofiled"] = dict(self.unprofiled)
+        return document
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetProfile:
+        """Rebuild a profile written by :meth:`to_dict`.
+
+        Raises
+        ------
+        ValueError
+            When ``data`` is not a format-1 mlgates profile or a column is malformed.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"not an mlgates profile: expected an object, got {type(data).__name__}"
+            )
+        if data.get("format") != FORMAT:
+            raise ValueError(
+                f'not an mlgates profile: expected "format": {FORMAT}, got {data.get("format")!r}'
+            )
+        row_count = _integer(_required(data, "row_count", "profile"), "profile: row_count")
+        columns = _required(data, "columns", "profile")
+        if not isinstance(columns, Mapping):
+            raise ValueError("profile: 'columns' must be an object of column profiles")
+        parsed: dict[str, ColumnProfile] = {}
+        for name, column in columns.items():
+            try:
+                parsed[str(name)] = column_from_dict(column)
+            except ValueError as exc:
+                raise ValueError(f"column {name!r}: {exc}") from None
+        unprofiled = data.get("unprofiled", {})
+        if not isinstance(unprofiled, Mapping) or not all(
+            isinstance(reason, str) for reason in unprofiled.values()
+        ):
+            raise ValueError("profile: 'unprofiled' must be an object of column name -> reason")
+        reasons = {str(name): reason for name, reason in unprofiled.items()}
+        return cls(row_count=row_count, columns=parsed, unprofiled=reasons)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the profile as JSON (atomically: a reader never sees half a file)."""
+        text = json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":"))
+        write_text_atomically(Path(path), text)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> DatasetProfile:
+        """Read a profile written by :meth:`save`.
+
+        Raises
+        ------
+        ValueError
+            When the file is not JSON or not an mlgates profile.
+        """
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not JSON: {exc}") from None
+        return cls.from_dict(document)
