@@ -81,8 +81,12 @@ def test_pyproject_table(project: Path):
             "data.checks[0]",
             "unknown metric 'drift_shar' (did you mean 'drift_share'?)",
         ),
-        ('[data]\ncurent = "current.csv"\n', "data.curent", "unknown key (did you mean 'current'?)"),
-        ('[data]\nbins = 10\n', "data.current", "is required"),
+        (
+            '[data]\ncurent = "current.csv"\n',
+            "data.curent",
+            "unknown key (did you mean 'current'?)",
+        ),
+        ("[data]\nbins = 10\n", "data.current", "is required"),
         (
             '[data]\ncurrent = "current.csv"\nrefernce = "reference.csv"\n',
             "data.refernce",

@@ -13,8 +13,8 @@ from sklearn.datasets import load_breast_cancer
 
 from mlgates import load_config, run_gates
 from mlgates.context import Context
-from mlgates.stages.data.reference import reference_profile
 from mlgates.core import Status
+from mlgates.stages.data.reference import reference_profile
 from mlgates.stages.data.schema import infer_schema, write_schema
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgates.config import Config
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck
+from mlgates.config import Config
 from mlgates.core import (
     Direction,
     FirstRunPolicy,
@@ -98,7 +98,9 @@ def test_missing_anchor_is_inconclusive_or_visibly_skipped():
     skipped = judge(
         check, Measurement(value=0.8), config=replace(CONFIG, first_run=FirstRunPolicy.PASS)
     )
-    assert skipped.status is Status.SKIPPED and "no earlier complete, passing run" in skipped.message
+    assert (
+        skipped.status is Status.SKIPPED and "no earlier complete, passing run" in skipped.message
+    )
 
 
 def _history(values: list[tuple[float, Status]]) -> list[RunRecord]:

@@ -30,3 +30,18 @@ def write_text_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_user_text(path: Path, what: str, error: type[Exception]) -> str:
+    """The UTF-8 text of a file a user wrote (a schema, a suite); ``error`` says what is wrong.
+
+    ``what`` names the file's role in messages, e.g. ``"schema file"``.
+    """
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} {path} not found") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path} is not UTF-8 text: {exc.reason}; save it as UTF-8") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None

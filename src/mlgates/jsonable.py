@@ -34,31 +34,32 @@ def from_json_number(value: object, what: str = "value") -> float | None:
     raise ValueError(f"{what}: expected a number, got {value!r}")
 
 
-def to_jsonable(value: Any) -> Any:
+def to_jsonable(value: Any, *, finite: bool = True) -> Any:
     """``value`` as plain JSON types, recursively.
 
-    Handles numpy scalars and arrays (through ``item``/``tolist``), tuples, sets,
-    dates and non-finite floats; anything else becomes its ``str``.
+    Handles numpy scalars and arrays (through ``item``/``tolist``), tuples, sets
+    and dates; anything else becomes its ``str``. Non-finite floats become
+    strings unless ``finite`` is false (for values that are shown, not stored).
     """
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        return json_number(float(value))
+        return json_number(float(value)) if finite else float(value)
     if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
+        return {str(key): to_jsonable(item, finite=finite) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
+        return [to_jsonable(item, finite=finite) for item in value]
     if isinstance(value, (set, frozenset)):
-        return sorted((to_jsonable(item) for item in value), key=repr)
+        return sorted((to_jsonable(item, finite=finite) for item in value), key=repr)
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
     for name in ("item", "tolist"):
         method = getattr(value, name, None)
         if callable(method) and (name == "tolist" or getattr(value, "ndim", None) == 0):
             try:
-                return to_jsonable(method())
+                return to_jsonable(method(), finite=finite)
             except (TypeError, ValueError):
                 pass
     return str(value)

@@ -378,7 +378,8 @@ def _misfit(threshold: Threshold, info: MetricInfo) -> str:
     metric = threshold.metric
     if threshold.anchor is not None and threshold.anchor not in info.anchors:
         allowed = ", ".join(sorted(a.value for a in info.anchors)) or "none (use a number)"
-        return f"{metric!r} cannot be compared with {threshold.anchor.value!r}; allowed anchors: {allowed}"
+        anchor = threshold.anchor.value
+        return f"{metric!r} cannot be compared with {anchor!r}; allowed anchors: {allowed}"
     if threshold.anchor is Anchor.BEST and info.direction is Direction.NEITHER:
         return f"{metric!r} has no better direction, so 'best' is undefined; use 'previous'"
     if threshold.confidence is not None and not info.interval:

@@ -56,7 +56,7 @@ def _example(value: object) -> str:
     """A short one-line repr: long strings are cut inside their quotes."""
     if isinstance(value, str) and len(value) > _EXAMPLE_WIDTH:
         value = f"{value[:_EXAMPLE_WIDTH]}..."
-    text = repr(value)
+    text = " ".join(repr(value).split())
     return text if len(text) <= 2 * _EXAMPLE_WIDTH else f"{text[: 2 * _EXAMPLE_WIDTH]}..."
 
 

@@ -13,8 +13,6 @@ the network.
 from __future__ import annotations
 
 import copy
-import datetime as _dt
-import difflib
 import json
 import math
 import os
@@ -26,6 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgates.core import InputError
+from mlgates.files import read_user_text
+from mlgates.jsonable import to_jsonable
+from mlgates.text import did_you_mean, shorten
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,10 +143,7 @@ def load_suite(path: Path, *, check_types: bool = True) -> dict[str, Any]:
         ``check_types`` is set and Great Expectations is not installed.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SuiteError(f"{path}: cannot read expectation suite: {exc}") from exc
+    text = read_user_text(path, "expectation suite", SuiteError)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -204,8 +202,7 @@ def _type_problems(expectations: list[dict[str, Any]], known: Sequence[str]) -> 
         kind = entry["type"]
         if kind in known_set:
             continue
-        close = difflib.get_close_matches(kind, known, n=3, cutoff=0.6)
-        hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+        hint = did_you_mean(kind, known)
         problems.append(f"expectations[{index}]: unknown expectation type {kind!r}{hint}")
     return problems
 
@@ -603,39 +600,9 @@ def _is_missing(value: object) -> bool:
 
 
 def _shorten(text: str) -> str:
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+    return shorten(text, _MAX_TEXT)
 
 
 def _jsonable(value: object) -> object:
-    """Convert ``value`` to plain JSON types (numpy scalars, tuples, dates...)."""
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((_jsonable(item) for item in value), key=repr)
-    if isinstance(value, (_dt.date, _dt.time)):
-        return value.isoformat()
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", None) == 0:
-        try:
-            return _jsonable(item())
-        except (TypeError, ValueError):
-            pass
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        try:
-            return _jsonable(tolist())
-        except (TypeError, ValueError):
-            pass
-    return str(value)
+    """``value`` as plain JSON types, NaN kept as a float (it is shown, not stored)."""
+    return to_jsonable(value, finite=False)

@@ -24,7 +24,8 @@ from pandera.config import config_context
 from pandera.errors import SchemaError, SchemaErrors
 
 from mlgates.core import InputError
-from mlgates.files import write_text_atomically
+from mlgates.files import read_user_text, write_text_atomically
+from mlgates.text import shorten
 
 __all__ = [
     "FRAME",
@@ -441,14 +442,7 @@ def read_schema(path: Path) -> pa.DataFrameSchema:
 
     deserialize: Any = pandas_io.deserialize_schema
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SchemaFileError(f"schema file {path} not found") from None
-    except UnicodeDecodeError as exc:
-        raise SchemaFileError(f"schema file {path} is not UTF-8 text: {exc.reason}") from exc
-    except OSError as exc:
-        raise SchemaFileError(f"cannot read schema file {path}: {exc.strerror or exc}") from exc
+    text = read_user_text(path, "schema file", SchemaFileError)
     try:
         content = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -657,7 +651,4 @@ def _check_label(label: object) -> str:
 
 
 def _short_text(value: object) -> str:
-    text = str(value)
-    if len(text) > _MAX_EXAMPLE_CHARS:
-        text = text[: _MAX_EXAMPLE_CHARS - 3] + "..."
-    return text
+    return shorten(str(value), _MAX_EXAMPLE_CHARS)
