@@ -24,9 +24,12 @@ if TYPE_CHECKING:
         RunRecord,
         Severity,
         Status,
+        UsageError,
     )
     from mlgates.history import HistoryStore, open_history
+    from mlgates.options import RunOptions
     from mlgates.runner import run_gates
+    from mlgates.session import GateSession
     from mlgates.thresholds import Threshold, ThresholdError, parse_threshold
 
 _HOMES = {
@@ -34,14 +37,17 @@ _HOMES = {
     "Config": "mlgates.config",
     "ConfigError": "mlgates.core",
     "GateResult": "mlgates.core",
+    "GateSession": "mlgates.session",
     "HistoryStore": "mlgates.history",
     "InputError": "mlgates.core",
     "MlgatesError": "mlgates.core",
+    "RunOptions": "mlgates.options",
     "RunRecord": "mlgates.core",
     "Severity": "mlgates.core",
     "Status": "mlgates.core",
     "Threshold": "mlgates.thresholds",
     "ThresholdError": "mlgates.thresholds",
+    "UsageError": "mlgates.core",
     "load_config": "mlgates.config",
     "open_history": "mlgates.history",
     "parse_threshold": "mlgates.thresholds",
@@ -53,14 +59,17 @@ __all__ = [
     "Config",
     "ConfigError",
     "GateResult",
+    "GateSession",
     "HistoryStore",
     "InputError",
     "MlgatesError",
+    "RunOptions",
     "RunRecord",
     "Severity",
     "Status",
     "Threshold",
     "ThresholdError",
+    "UsageError",
     "load_config",
     "open_history",
     "parse_threshold",
