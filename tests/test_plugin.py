@@ -176,3 +176,39 @@ def test_warnings_never_fail_items_under_warning_errors(gated: pytest.Pytester):
     result = gated.runpytest_subprocess("--mlgates", "-W", "error", "-k", "row_count")
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*MlgatesWarning: data::row_count: warn: *"])
+
+
+def test_only_the_configured_file_is_collected(gated: pytest.Pytester):
+    nested = gated.path / "experiments"
+    nested.mkdir()
+    (nested / "mlgates.toml").write_text('[data]\ncurrent = "missing.csv"\n')
+    result = gated.runpytest_subprocess("--mlgates", "--collect-only", "-q")
+    assert result.ret == 0
+    assert "mlgates.toml::data::row_count" in result.stdout.lines
+    assert not any(line.startswith("experiments/") for line in result.stdout.lines)
+
+
+def test_a_toml_argument_names_the_config(gated: pytest.Pytester):
+    gates = gated.path / "gates"
+    gates.mkdir()
+    for name in ("reference.csv", "current.csv"):
+        (gated.path / name).rename(gates / name)
+    (gated.path / "mlgates.toml").rename(gates / "nightly.toml")
+    result = gated.runpytest_subprocess("--mlgates", "gates/nightly.toml", "-k", "row_count")
+    result.assert_outcomes(passed=1)
+    assert (gates / ".mlgates" / "history.jsonl").is_file()
+
+
+def test_without_a_config_the_flag_is_a_usage_error(pytester: pytest.Pytester):
+    result = pytester.runpytest_subprocess("--mlgates")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*mlgates: no mlgates.toml*mlgates init*"])
+
+
+def test_pyproject_table_in_the_rootdir_is_the_default(gated: pytest.Pytester):
+    text = (gated.path / "mlgates.toml").read_text()
+    (gated.path / "mlgates.toml").unlink()
+    body = text.replace("[mlgates]", "[tool.mlgates]").replace("[data]", "[tool.mlgates.data]")
+    (gated.path / "pyproject.toml").write_text(body)
+    result = gated.runpytest_subprocess("--mlgates", "-k", "row_count")
+    result.assert_outcomes(passed=1)
