@@ -20,7 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mlgates.core import Origin, Severity, Status, check_id
+from mlgates.core import (
+    ConfigError,
+    Direction,
+    InputError,
+    Origin,
+    Severity,
+    Status,
+    check_id,
+)
 from mlgates.tables import CheckSpec, MetricInfo, SourceLines, TableReader, parse_check
 from mlgates.thresholds import Anchor, Threshold
 
@@ -152,12 +160,17 @@ __all__ = [
     "FAMILY",
     "HISTORY_ANCHORS",
     "CheckSpec",
+    "ConfigError",
+    "Direction",
+    "InputError",
     "IntervalOf",
     "Measurement",
     "MetricInfo",
     "PlannedCheck",
+    "Severity",
     "SourceLines",
     "Stage",
+    "Status",
     "TableReader",
     "interval_needed",
     "parse_check",

@@ -56,10 +56,7 @@ class Config:
     @property
     def display_path(self) -> str:
         """The config file's path as users see it (relative to the working directory)."""
-        try:
-            return str(self.path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.path)
+        return _shown(self.path)
 
     @property
     def config_hash(self) -> str:
@@ -183,6 +180,14 @@ def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", file=shown) from None
 
 
+def _shown(path: Path) -> str:
+    """``path`` as users see it: relative to the working directory when below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _tool_table(raw: Mapping[str, Any], display: str) -> Any:
     tool = raw.get("tool", {})
     if not isinstance(tool, dict):
@@ -256,7 +261,7 @@ def load_config(
     file_path = find_config() if path is None else Path(path).absolute()
     if file_path.is_dir():
         file_path = find_config(file_path)
-    display = str(path) if path is not None and not Path(path).is_dir() else file_path.name
+    display = _shown(file_path)
     document, prefix, text = _document(file_path, display)
     document = _apply_profile(document, profile, display, prefix)
     if profile is not None:

@@ -21,7 +21,7 @@ from mlgates.core import (
     Status,
     is_blocking,
 )
-from mlgates.text import format_number, named
+from mlgates.text import format_number, named, shorten
 from mlgates.thresholds import Anchor, Threshold
 
 
@@ -128,9 +128,16 @@ def judge_family(
     else:
         status = Status.worst(member.status for member in members)
         bad = [m for m in members if m.status not in (Status.PASS, Status.SKIPPED)]
+        passed = sum(m.status is Status.PASS for m in members)
+        skipped = len(members) - passed - len(bad)
+        counts = f"{passed} of {len(members)} {kind}s pass"
+        if skipped:
+            reasons = "; ".join(
+                dict.fromkeys(m.message for m in members if m.status is Status.SKIPPED)
+            )
+            counts += f", {skipped} skipped ({shorten(reasons, 200)})"
         shown = "; ".join(f"{m.selector}: {m.message}" for m in bad[:5])
         more = f"; +{len(bad) - 5} more" if len(bad) > 5 else ""
-        counts = f"{len(members) - len(bad)} of {len(members)} {kind}s pass"
         message = counts + (f"; {shown}{more}" if bad else "")
     blocking = any(member.blocking for member in members) or (
         not members and is_blocking(status, check.severity, config.on_inconclusive)

@@ -31,7 +31,8 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
     for check in checks:
         if not verbose and check.status in (Status.PASS, Status.SKIPPED):
             continue
-        mark = _MARKS[check.status] + ("" if check.blocking or check.status is Status.PASS else "*")
+        quiet = check.blocking or check.status in (Status.PASS, Status.SKIPPED)
+        mark = _MARKS[check.status] + ("" if quiet else "*")
         line = f"{mark:<8} {check.id:<{id_width}}  {check.message}"
         lines.append(line if width is None or len(line) <= width else line[: width - 3] + "...")
     counts = {status: 0 for status in Status}
