@@ -18,6 +18,7 @@ from mlgates.stages.data.schema import (
     SchemaFileError,
     SchemaReport,
     infer_schema,
+    is_nested,
     read_schema,
     validate_frame,
     write_schema,
@@ -468,3 +469,140 @@ def test_identifiers_are_unique_without_range_and_long_tails_stay_open():
     assert [f.column for f in report.failures] == ["applicant_id"]
     negative = later.assign(age=-later["age"])
     assert [f.column for f in validate_frame(negative, schema).failures] == ["age"]
+
+
+# --------------------------------------------------------------------------- nested columns
+
+
+def nested_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Object columns of Python lists, dicts, sets, tuples and numpy arrays, with nulls."""
+    rng = np.random.default_rng(seed)
+    words = ["red", "green", "blue"]
+    frame = pd.DataFrame(
+        {
+            "tags": [list(rng.choice(words, k)) for k in rng.integers(0, 3, n)],
+            "attributes": [
+                {"size": int(s), "colour": str(c)}
+                for s, c in zip(rng.integers(1, 5, n), rng.choice(words, n), strict=True)
+            ],
+            "flags": [set(rng.choice(words, 2)) for _ in range(n)],
+            "point": [tuple(p) for p in rng.normal(size=(n, 2)).round(3)],
+            "vector": list(rng.normal(size=(n, 3))),
+            "price": rng.lognormal(3, 0.4, n).round(2),
+        }
+    )
+    frame.loc[frame.index[::7], ["tags", "attributes", "vector"]] = None
+    return frame
+
+
+def test_is_nested_detects_containers_without_hashing() -> None:
+    import pyarrow
+
+    frame = nested_frame()
+    assert [is_nested(frame[c]) for c in frame.columns] == [True] * 5 + [False]
+    late = pd.Series([None] * 5000 + [[1, 2]] * 3, dtype=object)  # nulls first
+    assert is_nested(late)
+    assert not is_nested(pd.Series(["a", "bc", None, "d"], dtype=object))
+    assert not is_nested(pd.Series([b"ab", 1, 2.5, None], dtype=object))
+    assert not is_nested(pd.Series([], dtype=object))
+    assert not is_nested(pd.Series([None, np.nan], dtype=object))
+    list_dtype = pd.ArrowDtype(pyarrow.list_(pyarrow.string()))
+    assert is_nested(pd.Series([["a"], None], dtype=list_dtype))
+    struct = pd.Series(
+        pyarrow.array([{"a": 1}, None]),
+        dtype=pd.ArrowDtype(pyarrow.struct([("a", pyarrow.int64())])),
+    )
+    assert is_nested(struct)
+    assert not is_nested(pd.Series([1, None], dtype=pd.ArrowDtype(pyarrow.int64())))
+    for series in (pd.Series([1.5, 2.0]), pd.Series(["x"], dtype="category"), pd.Series([True])):
+        assert not is_nested(series)
+
+
+def test_nested_columns_keep_dtype_and_nullability_only(tmp_path: Path) -> None:
+    frame = nested_frame()
+    schema = infer_schema(frame, identifiers=["tags", "point"])  # never unique: unhashable
+    for name in ("tags", "attributes", "flags", "point", "vector"):
+        column = schema.columns[name]
+        assert not column.checks and not column.unique
+        assert str(column.dtype) == "object"
+    assert schema.columns["tags"].nullable and not schema.columns["flags"].nullable
+    assert schema.columns["price"].checks  # plain columns still get their range
+    write_schema(schema, tmp_path / "schema.yaml")
+    stored = read_schema(tmp_path / "schema.yaml")
+    assert validate_frame(frame, stored).ok
+    assert validate_frame(nested_frame(150, seed=1), stored).ok
+    broken = frame.assign(flags=None)
+    assert [f.column for f in validate_frame(broken, stored).failures] == ["flags"]
+
+
+def test_pyarrow_nested_dtypes_round_trip_through_yaml(tmp_path: Path) -> None:
+    import pyarrow
+
+    table = pyarrow.table(
+        {
+            "tags": pyarrow.array(
+                [["a", "b"], None, []] * 50, type=pyarrow.list_(pyarrow.string())
+            ),
+            "size": pyarrow.array([{"w": 1.0, "h": 2.0}, {"w": 3.0, "h": 1.0}, None] * 50),
+            "count": pyarrow.array([1, 2, 3] * 50),
+        }
+    )
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    schema = infer_schema(frame)
+    assert not schema.columns["tags"].checks and not schema.columns["size"].checks
+    assert schema.columns["count"].checks
+    write_schema(schema, tmp_path / "schema.yaml")
+    stored = read_schema(tmp_path / "schema.yaml")  # list<...>[pyarrow] cannot be read back
+    assert stored.columns["tags"].dtype is None and stored.columns["tags"].description
+    report = validate_frame(frame, stored)
+    assert report.ok, report.summary()
+
+
+def test_mixed_object_column_with_late_lists_does_not_raise() -> None:
+    values: list[object] = ["a", "b", "c"] * 50 + [[1], {"k": 2}]
+    frame = pd.DataFrame({"mixed": pd.Series(values, dtype=object), "n": range(len(values))})
+    schema = infer_schema(frame)
+    assert not schema.columns["mixed"].checks  # values cannot be hashed into a value set
+    assert validate_frame(frame, schema).ok
+
+
+# --------------------------------------------------------------------------- dtypes that move
+
+
+def test_whole_numbers_with_missing_values_accept_int_and_float_batches(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    rooms = pd.Series(rng.integers(1, 9, 3000), dtype="float64")
+    rooms[rng.random(3000) < 0.02] = np.nan  # as read from CSV: float64
+    frame = pd.DataFrame({"rooms": rooms, "area": rng.normal(80, 20, 3000).round(1)})
+    frame.loc[frame.index[::50], "area"] = np.nan
+    write_schema(infer_schema(frame), tmp_path / "schema.yaml")
+    schema = read_schema(tmp_path / "schema.yaml")
+    rooms_column = schema.columns["rooms"]
+    assert rooms_column.dtype is None and "whole numbers" in rooms_column.description
+    assert rooms_column.checks  # the range still applies
+    assert str(schema.columns["area"].dtype) == "float64"  # fractional: dtype checked
+    batch = frame.iloc[:200].dropna()  # a batch without missing values reads as int64
+    as_ints = batch.assign(rooms=batch["rooms"].astype("int64"))
+    assert validate_frame(as_ints, schema).ok
+    assert validate_frame(frame.iloc[:200], schema).ok
+    too_many = as_ints.assign(rooms=as_ints["rooms"] * 100)
+    assert [f.column for f in validate_frame(too_many, schema).failures] == ["rooms"]
+    text = as_ints.assign(rooms="three")
+    assert [f.column for f in validate_frame(text, schema).failures] == ["rooms"]
+
+
+def test_booleans_with_missing_values_accept_bool_and_object_batches() -> None:
+    flags = pd.Series([True, False, None, True] * 100, dtype=object)
+    frame = pd.DataFrame({"gift": flags})
+    schema = infer_schema(frame)
+    assert schema.columns["gift"].dtype is None
+    assert validate_frame(pd.DataFrame({"gift": [True, False]}), schema).ok
+    assert validate_frame(frame, schema).ok
+    assert not validate_frame(pd.DataFrame({"gift": ["yes", None]}), schema).ok
+
+
+def test_columns_without_missing_values_keep_their_dtype() -> None:
+    frame = pd.DataFrame({"n": [1.0, 2.0, 3.0] * 50, "b": [True, False, True] * 50})
+    schema = infer_schema(frame)
+    assert str(schema.columns["n"].dtype) == "float64"
+    assert str(schema.columns["b"].dtype) == "bool"

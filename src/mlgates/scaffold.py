@@ -225,7 +225,7 @@ def _identifiers(frame: pd.DataFrame, *, skip: Sequence[str]) -> list[str]:
             continue
         try:
             unique = bool(series.is_unique)
-        except (TypeError, ValueError):  # unhashable values
+        except (TypeError, ValueError, NotImplementedError):  # values that cannot be hashed
             continue
         if unique:
             found.append(str(column))
@@ -263,7 +263,7 @@ def _sparse_categories(
             if infer_kind(series) != "categorical":
                 continue
             distinct = int(series.nunique(dropna=True))
-        except (TypeError, ValueError):  # unhashable values
+        except (TypeError, ValueError, NotImplementedError):  # values that cannot be hashed
             continue
         n_reference, n_current = reference_counts[name], current_counts[name]
         effective = 1 / (1 / n_reference + 1 / n_current) if n_reference and n_current else 0.0

@@ -267,7 +267,7 @@ def _schema_dtype(series: pd.Series, *, nullable: bool, nested: bool) -> tuple[A
     """The dtype to require, or ``None`` with the reason it is not checked."""
     dtype = series.dtype
     if nullable and not nested:
-        if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.ArrowDtype):
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":  # numpy floats only
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             finite = values[np.isfinite(values)]
             if finite.size and bool(np.all(finite == np.floor(finite))):
