@@ -197,6 +197,7 @@ def _history(args: argparse.Namespace) -> int:
     records = open_history(config.history, root=config.root).records()[-args.limit :]
     if not records:
         print("no runs recorded yet")
+        return EXIT_PASSED
     profile = args.profile
     print(f"{'started':<24}  {'verdict':<7}  {'commit':<10}  {'checks':>6}  anchor  blocking")
     for record in reversed(records):

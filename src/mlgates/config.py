@@ -102,6 +102,12 @@ class Config:
                 threshold = parse_threshold(text)
             except ThresholdError as exc:
                 raise UsageError(f"--threshold: {exc}") from None
+            if threshold.stage is not None and threshold.stage not in stage_names():
+                known = stage_names()
+                raise UsageError(
+                    f"--threshold {text!r}: unknown stage {threshold.stage!r}"
+                    f"{did_you_mean(threshold.stage, known)}; stages: {', '.join(known)}"
+                )
             name = threshold.stage or self._owner(threshold.metric, text)
             if name not in stages:
                 raise UsageError(
@@ -157,7 +163,11 @@ def find_config(start: Path | None = None) -> Path:
 
 def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
     """A TOML file as a dict; any problem is a :class:`ConfigError` naming the file."""
-    shown = display or str(path)
+    return _parse_toml(_read_text(path, display or str(path)), display or str(path))
+
+
+def _read_text(path: Path, shown: str) -> str:
+    """The config file's text (UTF-8, a leading byte-order mark dropped)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -174,6 +184,10 @@ def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the file as UTF-8",
             file=shown,
         ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _parse_toml(text: str, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -207,15 +221,16 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 def _document(file_path: Path, display: str) -> tuple[dict[str, Any], str, str]:
     """The config as ``{mlgates, <stage>..., profile}``, its key prefix and its text."""
-    raw = read_toml(file_path, display)
-    text = file_path.read_text(encoding="utf-8")
+    text = _read_text(file_path, display)
+    raw = _parse_toml(text, display)
     if file_path.name != PYPROJECT_FILE:
         return raw, "", text
     tool = _tool_table(raw, display)
     if not isinstance(tool, dict):
         raise ConfigError("has no [tool.mlgates] table", file=display)
-    settings = {k: v for k, v in tool.items() if k in _SETTINGS}
-    document = {k: v for k, v in tool.items() if k not in _SETTINGS}
+    # Settings sit directly in [tool.mlgates]: values there are settings, tables are stages.
+    settings = {k: v for k, v in tool.items() if not isinstance(v, dict)}
+    document = {k: v for k, v in tool.items() if isinstance(v, dict)}
     document[SETTINGS_TABLE] = settings
     return document, "tool.mlgates", text
 

@@ -410,6 +410,8 @@ class RunRecord:
         if not isinstance(data, dict):
             raise RecordFormatError(f"run record: expected an object, got {type(data).__name__}")
         version = data.get("format", 1)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise RecordFormatError(f"run record: format must be a whole number, got {version!r}")
         if version not in (1, RECORD_FORMAT):
             raise RecordFormatError(
                 f"run record format {version!r} is newer than this mlgates reads "

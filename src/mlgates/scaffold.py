@@ -139,6 +139,8 @@ def write_starter(
 
     for path, name in ((reference, "--reference"), (current, "--current")):
         if path is not None and not path.is_file():
+            if path.is_symlink():
+                raise InputError(f"{name} {path}: a broken symlink or a symlink loop")
             raise InputError(f"{name} {path}: file not found")
     config_path = directory / CONFIG_FILE
     schema_path = directory / SCHEMA_FILE

@@ -156,34 +156,26 @@ class GateSession:
 
     def _check_outputs(self) -> None:
         """Refuse an output that is a directory, a device, or one of the run's inputs."""
-        inputs = {self.config.path.resolve(), *(_resolved(p) for p in _paths(self.config.stages))}
-        outputs = [
+        inputs = {_resolved(self.config.path), *(_resolved(p) for p in _paths(self.config.stages))}
+        from_command_line = {"report": self.options.report is not None, "history": False}
+        outputs: list[tuple[str, Path | None]] = [
             ("report", self.report_path),
-            ("--json", self.json_path),
+            ("json", self.json_path),
             ("history", getattr(self.store, "path", None)),
         ]
         for name, path in outputs:
             if path is None:
                 continue
-            error = UsageError if name.startswith("--") else ConfigError
-            where = {} if error is UsageError else {"key": f"mlgates.{name}"}
+            problem = None
             if _resolved(path) in inputs:
-                raise _error(
-                    error,
-                    f"{name} {path} is an input of this run; write it elsewhere",
-                    where,
-                    self.config,
-                )
-            if path.exists() and not path.is_file():
-                raise _error(
-                    error, f"{name} {path} exists and is not a regular file", where, self.config
-                )
-
-
-def _error(kind: type, message: str, where: Mapping[str, str], config: Config) -> Exception:
-    if kind is ConfigError:
-        return ConfigError(message, file=config.display_path, **where)
-    return UsageError(message)
+                problem = f"{path} is an input of this run; write the {name} elsewhere"
+            elif path.exists() and not path.is_file():
+                problem = f"{path} exists and is not a regular file; the {name} needs a file"
+            if problem is None:
+                continue
+            if from_command_line.get(name, True):
+                raise UsageError(f"--{name}: {problem}")
+            raise ConfigError(problem, file=self.config.display_path, key=f"mlgates.{name}")
 
 
 def _write(path: Path, text: str, *, what: str, write: Any) -> None:

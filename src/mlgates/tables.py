@@ -8,6 +8,7 @@ value is interpreted, so a typo is always the first thing reported.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -335,6 +336,8 @@ def config_path(
         except RuntimeError:
             raise fail(f"{value!r} is a symlink loop; point it at a real file") from None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise fail(f"{value!r} is a symlink loop; point it at a real file") from None
             raise fail(f"cannot open {value!r}: {exc.strerror or exc}") from None
     return path
 

@@ -71,7 +71,7 @@ class JsonLinesHistory:
                     continue
                 try:
                     records.append(RunRecord.from_dict(json.loads(text)))
-                except (ValueError, TypeError) as exc:
+                except (ValueError, TypeError, RecursionError) as exc:
                     torn = not raw.endswith(b"\n")
                     what = "torn last line" if torn else "unreadable line"
                     warnings.warn(

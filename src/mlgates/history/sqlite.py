@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+_COLUMNS = frozenset({"seq", "run_id", "started_at", "status", "blocked", "record"})
+
+
 class SqliteHistory:
     """Run records in a SQLite database; SQLite's own locking serialises writers."""
 
@@ -34,6 +37,14 @@ class SqliteHistory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=60)
             connection.execute(_SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+            if not columns >= _COLUMNS:
+                connection.close()
+                missing = ", ".join(sorted(_COLUMNS - columns))
+                raise InputError(
+                    f"history {self.path}: its runs table lacks the column(s) {missing}; "
+                    "point mlgates.history at another file or move this one away"
+                )
         except (sqlite3.Error, OSError) as exc:
             raise InputError(
                 f"history {self.path}: not a usable SQLite database ({exc}); "
@@ -44,20 +55,17 @@ class SqliteHistory:
     def append(self, record: RunRecord) -> None:
         """Add ``record`` as one row."""
         document = json.dumps(record.to_dict(), separators=(",", ":"), allow_nan=False)
+        row = (record.run_id, record.started_at, record.status.value, int(record.blocked), document)
         connection = self._connect()
         try:
             with connection:
                 connection.execute(
                     "INSERT INTO runs (run_id, started_at, status, blocked, record) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        record.run_id,
-                        record.started_at,
-                        record.status.value,
-                        int(record.blocked),
-                        document,
-                    ),
+                    row,
                 )
+        except sqlite3.Error as exc:
+            raise InputError(f"history {self.path}: cannot append the run ({exc})") from None
         finally:
             connection.close()
 
@@ -76,7 +84,7 @@ class SqliteHistory:
         for seq, document in rows:
             try:
                 records.append(RunRecord.from_dict(json.loads(document)))
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, RecursionError) as exc:
                 warnings.warn(
                     f"{self.path}: skipped unreadable run (row {seq}): {exc}",
                     HistoryWarning,

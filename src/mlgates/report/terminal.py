@@ -6,6 +6,7 @@ import shutil
 import sys
 
 from mlgates.core import RunRecord, Status
+from mlgates.text import printable
 
 _MARKS = {
     Status.PASS: "PASS",
@@ -33,7 +34,8 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
             continue
         quiet = check.blocking or check.status in (Status.PASS, Status.SKIPPED)
         mark = _MARKS[check.status] + ("" if quiet else "*")
-        line = f"{mark:<8} {check.id:<{id_width}}  {check.message}"
+        shown_id = printable(check.id, keep_newlines=False)
+        line = f"{mark:<8} {shown_id:<{id_width}}  {printable(check.message, keep_newlines=False)}"
         lines.append(line if width is None or len(line) <= width else line[: width - 3] + "...")
     counts = {status: 0 for status in Status}
     for check in checks:

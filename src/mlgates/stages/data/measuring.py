@@ -255,6 +255,10 @@ class DataRun:
         threshold = check.threshold
         anchor_counts = None
         if threshold is not None and threshold.anchor is Anchor.REFERENCE:
+            if column in self.reference.unprofiled:
+                reason = self.reference.unprofiled[column]
+                message = f"{column}: the reference has no summary to compare with ({reason})"
+                return Measurement(status=Status.SKIPPED, message=message)
             anchor_counts = self._null_counts(self.reference, None, column)
             if anchor_counts is None or anchor_counts[1] == 0:
                 return Measurement(
