@@ -93,3 +93,27 @@ def test_unsupported_uri_is_a_config_error(tmp_path: Path):
 
     with pytest.raises(ConfigError, match="sqlite:///path"):
         open_history("postgres://db/history", root=tmp_path)
+
+
+def test_records_of_the_previous_format_still_read(tmp_path: Path):
+    """A line written by mlgates 0.1 (record format 1, no anchors, intervals or origins)."""
+    line = (
+        '{"format": 1, "run_id": "r1", "started_at": "2026-11-01T10:00:00.000Z", '
+        '"finished_at": "2026-11-01T10:00:02.000Z", "status": "pass", "blocked": false, '
+        '"mlgates_version": "0.1.0", "source": "cli", "partial": false, '
+        '"config_path": "mlgates.toml", "config_hash": "ab", "profile": null, '
+        '"on_inconclusive": "fail", "git": {"commit": "c0ffee", "branch": "main", "dirty": false}, '
+        '"files": {"mlgates.toml": "ab"}, "gates": [{"stage": "data", "status": "pass", '
+        '"blocked": false, "duration_s": 0.5, "checks": [{"id": "data::drift[age]", '
+        '"stage": "data", "metric": "drift", "selector": "age", "status": "pass", '
+        '"severity": "block", "blocking": false, "threshold": null, "value": 0.02, '
+        '"bound": 0.1, "method": "wasserstein", "message": "ok", "reason": null, '
+        '"details": {"noise_floor": "nan"}}]}]}\n'
+    )
+    path = tmp_path / "history.jsonl"
+    path.write_text(line, encoding="utf-8")
+    (record,) = JsonLinesHistory(path).records()
+    check = record.check("data::drift[age]")
+    assert check is not None and check.value == 0.02 and check.origin is None
+    assert record.gates[0].duration_s == 0.5 and record.git["commit"] == "c0ffee"
+    assert record.to_dict()["format"] == RECORD_FORMAT
