@@ -94,3 +94,46 @@ def test_stored_profile_is_a_reference(project: Path):
     assert run.returncode == 0, run.stdout + run.stderr
     history = mlgates("history", cwd=project)
     assert "passed" in history.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--json", ".mlgates/history.jsonl"],
+        ["--json", ".mlgates/report.html"],
+        ["--report", ".mlgates/history.jsonl.lock"],
+    ],
+)
+def test_an_output_never_overwrites_another(project: Path, args: list[str]):
+    write_config(project, CONFIG)
+    assert mlgates("run", cwd=project).returncode == 0
+    history = (project / ".mlgates" / "history.jsonl").read_text()
+    done = mlgates("run", *args, cwd=project)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "give each output its own file" in done.stderr
+    assert (project / ".mlgates" / "history.jsonl").read_text() == history
+
+
+def test_a_reference_that_breaks_after_its_header_is_an_input_error(project: Path):
+    """The header reads at planning; the malformed row is found while measuring: exit 2."""
+    rows = ["age,bmi"] + [f"{i % 80},{20 + i % 10}" for i in range(120_000)] + ["1,2,3"]
+    (project / "reference.csv").write_text("\n".join(rows) + "\n")
+    write_config(project, CONFIG)
+    done = mlgates("run", cwd=project)
+    assert done.returncode == 2, done.stdout
+    assert "reference.csv" in done.stderr and "Traceback" not in done.stderr
+    assert not (project / ".mlgates" / "history.jsonl").exists()
+
+
+def test_a_single_configured_stage_chosen_with_stage_is_a_complete_run(project: Path):
+    write_config(project, CONFIG)
+    done = mlgates("run", "--stage", "data", "--json", "run.json", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((project / "run.json").read_text())["partial"] is False
+
+
+def test_a_column_named_only_on_the_command_line_is_blamed_on_the_option(project: Path):
+    write_config(project, CONFIG)
+    done = mlgates("run", "--threshold", "missing_share[nocol] <= 0.1", cwd=project)
+    assert done.returncode == 2
+    assert "--threshold: checks column 'nocol'" in done.stderr

@@ -191,3 +191,29 @@ def test_command_line_thresholds_replace_and_add(project: Path):
         config.with_thresholds(["acuracy >= 0.9"])
     with pytest.raises(UsageError, match="unknown stage 'dat' \\(did you mean 'data'\\?\\)"):
         config.with_stages(["dat"])
+
+
+def test_a_confidence_level_needs_an_inequality(project: Path):
+    text = BASE.replace('"drift_share <= 0.25"', '"missing_share == 0.03 @95%"')
+    with pytest.raises(ConfigError, match="a confidence level needs >=, >, <= or <"):
+        load_config(write_config(project, text))
+
+
+def test_pyproject_settings_and_profiles_sit_directly_in_tool_mlgates(project: Path):
+    path = write_config(
+        project,
+        '[tool.mlgates]\nfirst_run = "pass"\n\n[tool.mlgates.data]\ncurrent = "current.csv"\n'
+        'checks = ["row_count >= 1"]\n\n[tool.mlgates.profile.nightly]\non_inconclusive = "warn"\n',
+        name="pyproject.toml",
+    )
+    nightly = load_config(path, profile="nightly")
+    assert nightly.on_inconclusive is InconclusivePolicy.WARN
+    assert nightly.first_run.value == "pass"
+    path.write_text(path.read_text() + '\n[tool.mlgates.mlgates]\nfirst_run = "bogus"\n')
+    with pytest.raises(ConfigError, match=r"settings sit directly in \[tool.mlgates\]"):
+        load_config(path)
+    path.write_text(
+        '[tool.mlgates]\nhistroy = "h.jsonl"\n[tool.mlgates.data]\ncurrent = "current.csv"\n'
+    )
+    with pytest.raises(ConfigError, match=r"unknown key \(did you mean 'history'\?\)"):
+        load_config(path)

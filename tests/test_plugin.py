@@ -151,7 +151,7 @@ def test_history_bounds_follow_earlier_full_runs(gated: pytest.Pytester):
     config.write_text(previous)
     first = gated.runpytest_subprocess("--mlgates", "-k", "row_count")
     first.assert_outcomes(failed=1)
-    first.stdout.fnmatch_lines(["*INCONCLUSIVE data::row_count*no earlier complete, passing run*"])
+    first.stdout.fnmatch_lines(["*INCONCLUSIVE data::row_count*no comparable earlier run*"])
     config.write_text(previous.replace("[mlgates]", '[mlgates]\nfirst_run = "pass"'))
     gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(skipped=1)
     # a passing run of a subset (-k) is recorded but never becomes the anchor
@@ -212,3 +212,9 @@ def test_pyproject_table_in_the_rootdir_is_the_default(gated: pytest.Pytester):
     (gated.path / "pyproject.toml").write_text(body)
     result = gated.runpytest_subprocess("--mlgates", "-k", "row_count")
     result.assert_outcomes(passed=1)
+
+
+def test_option_errors_name_the_pytest_flags(gated: pytest.Pytester):
+    result = gated.runpytest_subprocess("--mlgates", "--mlgates-threshold", "acuracy >= 0.9")
+    result.stdout.fnmatch_lines(["*--mlgates-threshold 'acuracy >= 0.9': unknown metric*"])
+    assert "Traceback" not in result.stdout.str()

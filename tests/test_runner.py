@@ -98,9 +98,7 @@ def test_missing_anchor_is_inconclusive_or_visibly_skipped():
     skipped = judge(
         check, Measurement(value=0.8), config=replace(CONFIG, first_run=FirstRunPolicy.PASS)
     )
-    assert (
-        skipped.status is Status.SKIPPED and "no earlier complete, passing run" in skipped.message
-    )
+    assert skipped.status is Status.SKIPPED and "no comparable earlier run" in skipped.message
 
 
 def _history(values: list[tuple[float, Status]]) -> list[RunRecord]:
@@ -210,3 +208,42 @@ def test_gate_and_run_verdicts_are_the_worst():
     run = replace(record, gates=(gate,))
     assert run.blocked and not run.passed and run.status is Status.FAIL
     assert RunRecord.from_dict(run.to_dict()).to_dict() == run.to_dict()
+
+
+def test_a_family_blocks_when_a_member_or_its_own_measurement_does():
+    from mlgates.judge import judge_family
+
+    family = planned("drift[*] <= 0.1")
+    members = [
+        judge(family.member("a"), Measurement(value=0.05), config=CONFIG, family=family.id),
+        judge(family.member("b"), Measurement(value=0.5), config=CONFIG, family=family.id),
+    ]
+    own = judge(family, Measurement(status=Status.PASS, message="all present"), config=CONFIG)
+    result = judge_family(family, members, config=CONFIG, kind="column", own=own)
+    assert result.status is Status.FAIL and result.blocking
+    assert "1 of 2 columns pass" in result.message and "b: drift[b] = 0.5" in result.message
+    found_nothing = judge_family(family, [], config=CONFIG, kind="slice")
+    assert found_nothing.status is Status.INCONCLUSIVE and found_nothing.blocking
+
+
+def test_an_unusable_interval_is_an_error_not_a_verdict():
+    check = planned("missing_share <= 0.1 @95%")
+    for interval in ((float("nan"), 0.2), (0.3, 0.1)):
+        measured = Measurement(
+            value=0.05, interval=interval, interval_of=IntervalOf.VALUE, level=0.95
+        )
+        assert judge(check, measured, config=CONFIG).status is Status.ERROR
+
+
+def test_history_anchors_come_from_the_same_config_only():
+    other = replace(make_record("other", 0.99), config_path="mlgates.drifted.toml")
+    mine = replace(make_record("mine", 0.5), config_path="mlgates.toml")
+    found = history_anchor(
+        [mine, other],
+        "data::drift[age]",
+        Anchor.PREVIOUS,
+        Direction.LOWER,
+        profile=None,
+        config_path="mlgates.toml",
+    )
+    assert found is not None and found.value == 0.5 and found.run_id == "mine"

@@ -282,7 +282,7 @@ def test_previous_bound_is_inconclusive_first_then_anchors_on_the_last_passing_r
     for name in ("north", "east"):
         member = checks[f"groups::mean[{name}]"]
         assert member["status"] == "inconclusive" and member["anchor_value"] is None
-        assert "no earlier complete, passing run" in member["message"]
+        assert "no comparable earlier run" in member["message"]
     assert checks[FAMILY]["status"] == "inconclusive"
 
     gates.config("mean >= previous - 0.5", settings='[mlgates]\nfirst_run = "pass"\n')

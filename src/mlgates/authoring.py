@@ -18,8 +18,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from mlgates.context import Context
 from mlgates.core import (
     ConfigError,
     Direction,
@@ -31,9 +32,6 @@ from mlgates.core import (
 )
 from mlgates.tables import CheckSpec, MetricInfo, SourceLines, TableReader, parse_check
 from mlgates.thresholds import Anchor, Threshold
-
-if TYPE_CHECKING:
-    from mlgates.context import Context
 
 FAMILY = "*"
 """Selector of a planned check whose members a stage discovers while measuring."""
@@ -161,6 +159,7 @@ __all__ = [
     "HISTORY_ANCHORS",
     "CheckSpec",
     "ConfigError",
+    "Context",
     "Direction",
     "InputError",
     "IntervalOf",

@@ -24,7 +24,6 @@ EXIT_PASSED = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
-MAX_BINS = 1000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="list recent runs from the history")
     history.add_argument("--config", "-c", type=Path, help="the config naming the history")
-    history.add_argument("--profile", "-p", help="mark the runs comparable under this profile")
+    history.add_argument(
+        "--profile", "-p", help="apply [profile.NAME]; mark the runs comparable under it"
+    )
     history.add_argument("--limit", "-n", type=_positive, default=10)
     _verbose(history, "show the traceback of an internal error")
     return parser
@@ -93,6 +94,8 @@ def _positive(text: str) -> int:
 
 def _bins(text: str) -> int:
     value = _positive(text)
+    from mlgates.stages.data.settings import MAX_BINS
+
     if not 10 <= value <= MAX_BINS:
         raise argparse.ArgumentTypeError(f"{value} bins: use 10 to {MAX_BINS}")
     return value
@@ -152,6 +155,12 @@ def _run(args: argparse.Namespace) -> int:
     record = session.run()
     outputs = session.publish(record)
     print(render_table(record, verbose=args.verbose))
+    if args.verbose:
+        tracebacks = {
+            c.stage: c.details["traceback"] for c in record.checks if "traceback" in c.details
+        }
+        for stage, text in tracebacks.items():
+            print(f"mlgates: the {stage} stage raised:\n{text}", file=sys.stderr)
     for label, where in (("report", outputs.report), ("json", outputs.json)):
         if where is not None:
             print(f"{label}: {printable(str(where))}")
@@ -193,7 +202,7 @@ def _history(args: argparse.Namespace) -> int:
     from mlgates.config import load_config
     from mlgates.history import open_history
 
-    config = load_config(args.config, stages=False)
+    config = load_config(args.config, profile=args.profile, stages=False)
     records = open_history(config.history, root=config.root).records()[-args.limit :]
     if not records:
         print("no runs recorded yet")
@@ -204,7 +213,8 @@ def _history(args: argparse.Namespace) -> int:
         verdict = "blocked" if record.blocked else "passed"
         commit = str(record.git.get("commit") or "")[:10]
         blocking = ", ".join(c.id for c in record.checks if c.blocking)
-        eligible = "yes" if record.comparable_to(profile) else _why_not(record, profile)
+        comparable = record.comparable_to(profile, config.path.name)
+        eligible = "yes" if comparable else _why_not(record, profile, config.path.name)
         print(
             printable(
                 f"{record.started_at:<24}  {verdict:<7}  {commit:<10}  {len(record.checks):>6}  "
@@ -217,12 +227,14 @@ def _history(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
-def _why_not(record: Any, profile: str | None) -> str:
+def _why_not(record: Any, profile: str | None, config_name: str) -> str:
     if record.partial:
         return "partial"
     if record.blocked:
         return "no"
-    return f"profile {record.profile or '-'}"
+    if record.profile != profile:
+        return f"profile {record.profile or '-'}"
+    return f"from {record.config_path}"
 
 
 if __name__ == "__main__":  # pragma: no cover

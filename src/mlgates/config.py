@@ -88,7 +88,8 @@ class Config:
                     f"configured stages: {', '.join(self.stages)}"
                 )
         chosen = {n: c for n, c in self.stages.items() if n in names}
-        return replace(self, stages=chosen, selected=tuple(chosen))
+        left_out = len(chosen) < len(self.stages)
+        return replace(self, stages=chosen, selected=tuple(chosen) if left_out else ())
 
     def with_thresholds(self, texts: Sequence[str]) -> Config:
         """Apply command-line thresholds: each replaces the same check or adds one.
@@ -133,7 +134,7 @@ class Config:
                 f"--threshold {text!r}: {metric!r} is a metric of {', '.join(configured)}; "
                 f"name the stage: {options}"
             )
-        owners = [n for n in stage_names() if metric in get_stage(n).metrics]
+        owners = [n for n in stage_names() if metric in _metrics_of(n)]
         if owners:
             return owners[0]
         every = sorted({m for n in self.stages for m in get_stage(n).metrics})
@@ -141,6 +142,14 @@ class Config:
             f"--threshold {text!r}: unknown metric {metric!r}{did_you_mean(metric, every)}; "
             f"metrics of the configured stages: {', '.join(every)}"
         )
+
+
+def _metrics_of(name: str) -> Mapping[str, Any]:
+    """A stage's metrics, or none when the stage fails to load (it is not configured)."""
+    try:
+        return get_stage(name).metrics
+    except ConfigError:
+        return {}
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -228,11 +237,31 @@ def _document(file_path: Path, display: str) -> tuple[dict[str, Any], str, str]:
     tool = _tool_table(raw, display)
     if not isinstance(tool, dict):
         raise ConfigError("has no [tool.mlgates] table", file=display)
-    # Settings sit directly in [tool.mlgates]: values there are settings, tables are stages.
-    settings = {k: v for k, v in tool.items() if not isinstance(v, dict)}
-    document = {k: v for k, v in tool.items() if isinstance(v, dict)}
-    document[SETTINGS_TABLE] = settings
+    if SETTINGS_TABLE in tool:
+        raise ConfigError(
+            "global settings sit directly in [tool.mlgates] (e.g. tool.mlgates.first_run), "
+            "not in a [tool.mlgates.mlgates] table",
+            file=display,
+            key=f"tool.mlgates.{SETTINGS_TABLE}",
+        )
+    document = _nest_settings(tool)
+    profiles = document.get(PROFILES_TABLE)
+    if isinstance(profiles, dict):
+        document[PROFILES_TABLE] = {
+            name: _nest_settings(table) if isinstance(table, dict) else table
+            for name, table in profiles.items()
+        }
     return document, "tool.mlgates", text
+
+
+def _nest_settings(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``[tool.mlgates]``-style table (settings as plain values, stages as tables) with
+    its settings moved into an ``mlgates`` table, the shape of ``mlgates.toml``."""
+    document = {k: v for k, v in table.items() if isinstance(v, dict)}
+    settings = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    if settings:
+        document[SETTINGS_TABLE] = settings
+    return document
 
 
 def _apply_profile(
@@ -289,7 +318,7 @@ def load_config(
     settings = top.sub(SETTINGS_TABLE, top.table(SETTINGS_TABLE))
     if prefix:
         settings = TableReader(
-            document[SETTINGS_TABLE], file=display, prefix=prefix, root=root, source=source
+            document.get(SETTINGS_TABLE, {}), file=display, prefix=prefix, root=root, source=source
         )
     settings.expect(_SETTINGS)
     on_inconclusive = settings.enum("on_inconclusive", InconclusivePolicy, InconclusivePolicy.FAIL)
@@ -297,6 +326,10 @@ def load_config(
     history = settings.string("history", DEFAULT_HISTORY) or DEFAULT_HISTORY
     if "\x00" in history:
         raise settings.error("history", "contains a NUL byte")
+    if "://" in history and not history.startswith("sqlite:///"):
+        raise settings.error(
+            "history", f"unsupported location {history!r}; use a .jsonl path or sqlite:///path"
+        )
     report_setting = settings.string("report", DEFAULT_REPORT)
     report = None
     if report_setting:

@@ -372,12 +372,14 @@ class RunRecord:
         """The result with this id, if the run has it."""
         return next((c for c in self.checks if c.id == check_id), None)
 
-    def comparable_to(self, profile: str | None) -> bool:
-        """Whether this run may anchor ``previous``/``best`` bounds of a run with ``profile``.
+    def comparable_to(self, profile: str | None, config_path: str | None = None) -> bool:
+        """Whether this run may anchor ``previous``/``best`` bounds of another run.
 
-        Only complete runs that passed, under the same profile, qualify.
+        Only complete runs that passed, of the same config file (when
+        ``config_path`` is given) and under the same profile, qualify.
         """
-        return not self.partial and not self.blocked and self.profile == profile
+        same_config = config_path is None or self.config_path in (None, config_path)
+        return not self.partial and not self.blocked and self.profile == profile and same_config
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the inverse of :meth:`from_dict`."""

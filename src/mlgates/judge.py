@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mlgates.authoring import Measurement, PlannedCheck, interval_needed
 from mlgates.config import Config
@@ -46,6 +47,7 @@ def history_anchor(
     direction: Direction,
     *,
     profile: str | None,
+    config_path: str | None = None,
 ) -> AnchorValue | None:
     """``previous`` (the last comparable run) or ``best`` value of a check in the history.
 
@@ -54,7 +56,7 @@ def history_anchor(
     """
     found: list[AnchorValue] = []
     for record in history:
-        if not record.comparable_to(profile):
+        if not record.comparable_to(profile, config_path):
             continue
         result = record.check(check_id)
         if result is not None and result.value is not None and math.isfinite(result.value):
@@ -76,6 +78,27 @@ class _Decision:
     anchor: AnchorValue | None = None
 
 
+def _result(
+    check: PlannedCheck, status: Status, message: str, *, blocking: bool, **measured: Any
+) -> CheckResult:
+    """A check result with the planned check's identity, threshold, severity and origin."""
+    threshold = check.threshold
+    return CheckResult(
+        stage=check.stage,
+        metric=check.metric,
+        selector=check.selector,
+        status=status,
+        severity=check.severity,
+        threshold=str(threshold) if threshold is not None else None,
+        anchor=threshold.anchor.value if threshold is not None and threshold.anchor else None,
+        message=message,
+        reason=check.reason,
+        origin=check.origin,
+        blocking=blocking,
+        **measured,
+    )
+
+
 def judge(
     check: PlannedCheck,
     measured: Measurement,
@@ -90,69 +113,59 @@ def judge(
     status = decision.status
     if status is Status.FAIL and check.severity is Severity.WARN:
         status = Status.WARN
-    threshold = check.threshold
-    anchor = threshold.anchor.value if threshold is not None and threshold.anchor else None
     details = dict(measured.details)
     if decision.anchor is not None and decision.anchor.run_id:
         details["anchor_run"] = decision.anchor.run_id
-    return CheckResult(
-        stage=check.stage,
-        metric=check.metric,
-        selector=check.selector,
-        status=status,
-        severity=check.severity,
-        threshold=str(threshold) if threshold is not None else None,
+    return _result(
+        check,
+        status,
+        decision.message,
+        blocking=is_blocking(status, check.severity, config.on_inconclusive),
         value=measured.value,
         bound=decision.bound,
-        anchor=anchor,
         anchor_value=None if decision.anchor is None else decision.anchor.value,
         interval=measured.interval,
         level=measured.level,
         method=measured.method,
-        message=decision.message,
-        reason=check.reason,
-        origin=check.origin,
         family=family,
-        blocking=is_blocking(status, check.severity, config.on_inconclusive),
         details=details,
     )
 
 
 def judge_family(
-    check: PlannedCheck, members: Sequence[CheckResult], *, config: Config, kind: str
+    check: PlannedCheck,
+    members: Sequence[CheckResult],
+    *,
+    config: Config,
+    kind: str,
+    own: CheckResult | None = None,
 ) -> CheckResult:
-    """The verdict of a family: the worst of its members; it blocks when one of them does."""
+    """The verdict of a family: the worst of its members (and of ``own``, what the stage
+    measured for the family itself); it blocks when any of them does."""
     if not members:
+        if own is not None:
+            return own
         status = Status.INCONCLUSIVE
-        message = f"found no {kind} to check"
-    else:
-        status = Status.worst(member.status for member in members)
-        bad = [m for m in members if m.status not in (Status.PASS, Status.SKIPPED)]
-        passed = sum(m.status is Status.PASS for m in members)
-        skipped = len(members) - passed - len(bad)
-        counts = f"{passed} of {len(members)} {kind}s pass"
-        if skipped:
-            reasons = "; ".join(
-                dict.fromkeys(m.message for m in members if m.status is Status.SKIPPED)
-            )
-            counts += f", {skipped} skipped ({shorten(reasons, 200)})"
-        shown = "; ".join(f"{m.selector}: {m.message}" for m in bad[:5])
-        more = f"; +{len(bad) - 5} more" if len(bad) > 5 else ""
-        message = counts + (f"; {shown}{more}" if bad else "")
-    blocking = any(member.blocking for member in members) or (
-        not members and is_blocking(status, check.severity, config.on_inconclusive)
-    )
-    return CheckResult(
-        stage=check.stage,
-        metric=check.metric,
-        selector=check.selector,
-        status=status,
-        severity=check.severity,
-        threshold=str(check.threshold) if check.threshold is not None else None,
-        message=message,
-        reason=check.reason,
-        origin=check.origin,
-        blocking=blocking,
+        blocking = is_blocking(status, check.severity, config.on_inconclusive)
+        return _result(check, status, f"found no {kind} to check", blocking=blocking)
+    parts = [] if own is None or own.status is Status.PASS else [own.message]
+    bad = [m for m in members if m.status not in (Status.PASS, Status.SKIPPED)]
+    passed = sum(m.status is Status.PASS for m in members)
+    skipped = len(members) - passed - len(bad)
+    counts = f"{passed} of {len(members)} {kind}s pass"
+    if skipped:
+        skips = (m.message for m in members if m.status is Status.SKIPPED)
+        counts += f", {skipped} skipped ({shorten('; '.join(dict.fromkeys(skips)), 200)})"
+    parts.append(counts)
+    parts.extend(f"{m.selector}: {m.message}" for m in bad[:5])
+    if len(bad) > 5:
+        parts.append(f"+{len(bad) - 5} more")
+    everything = [*members, *([] if own is None else [own])]
+    return _result(
+        check,
+        Status.worst(item.status for item in everything),
+        "; ".join(parts),
+        blocking=any(item.blocking for item in everything),
         details={"members": [member.selector for member in members]},
     )
 
@@ -178,7 +191,12 @@ def _decide(
     if threshold.anchor is not None:
         if threshold.anchor.from_history:
             anchor = history_anchor(
-                history, check.id, threshold.anchor, direction, profile=config.profile
+                history,
+                check.id,
+                threshold.anchor,
+                direction,
+                profile=config.profile,
+                config_path=_config_name(config),
             )
         elif measured.anchor_value is not None and not math.isnan(measured.anchor_value):
             anchor = AnchorValue(measured.anchor_value)
@@ -206,7 +224,7 @@ def _missing_anchor(threshold: Threshold, config: Config) -> _Decision:
     if threshold.anchor is Anchor.REFERENCE:
         return _Decision(Status.ERROR, f"{threshold}: the reference has no value to compare")
     what = (
-        "no earlier complete, passing run with this profile in the history"
+        "no comparable earlier run (complete, passed, same config and profile) with a value"
         if threshold.anchor.from_history
         else f"no {threshold.anchor.value} value"
     )
@@ -248,6 +266,12 @@ def _decide_on_interval(
     low, high = measured.interval
     value = measured.value
     assert value is not None
+    if not (math.isfinite(low) and math.isfinite(high)) or low > high:
+        return _Decision(
+            Status.ERROR,
+            f"{threshold}: the {check.stage} stage gave an unusable interval "
+            f"[{format_number(low)}, {format_number(high)}]",
+        )
     shown = named(check.metric, check.selector)
     if threshold.on_difference and anchor is not None:
         limit = threshold.value
@@ -282,3 +306,8 @@ def _decide_on_interval(
 
 def _offset(value: float, relative: bool) -> str:
     return f"{value * 100:+.3g}%" if relative else f"{value:+.6g}"
+
+
+def _config_name(config: Config) -> str:
+    """The config file as run records name it (relative to its own directory)."""
+    return config.path.name

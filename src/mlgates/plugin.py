@@ -17,6 +17,7 @@ in the history and shown in the report like every other check.
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mlgates.options import OPTIONS
+from mlgates.text import printable
 
 if TYPE_CHECKING:
     from mlgates.authoring import PlannedCheck
@@ -75,6 +77,7 @@ class MlgatesPlugin:
         self.targets = self._targets(config)
         self._sessions: dict[Path, GateSession] = {}
         self._gates: dict[tuple[Path, str], GateResult] = {}
+        self._failures: dict[tuple[Path, str], Exception] = {}
         self._shipped: set[tuple[Path, str]] = set()
         self._outcomes: dict[str, _Outcome] = {}
         self._lines: list[str] = []
@@ -127,10 +130,22 @@ class MlgatesPlugin:
     # -- running ---------------------------------------------------------------------
 
     def gate(self, path: Path, stage: str) -> GateResult:
-        """The result of ``stage`` of the config at ``path``, run once per process."""
+        """The result of ``stage`` of the config at ``path``, run once per process.
+
+        An input that cannot be read fails every item of the stage with the same
+        message, and is read only once.
+        """
+        from mlgates.core import MlgatesError
+
         key = (path.absolute(), stage)
+        if key in self._failures:
+            raise self._failures[key]
         if key not in self._gates:
-            self._gates[key] = self.session_for(path).run_stage(stage)
+            try:
+                self._gates[key] = self.session_for(path).run_stage(stage)
+            except MlgatesError as exc:
+                self._failures[key] = exc
+                raise
         return self._gates[key]
 
     @pytest.hookimpl(wrapper=True)
@@ -176,13 +191,13 @@ class MlgatesPlugin:
 
         for path, outcome in self._outcomes.items():
             if outcome.input_error is not None:
-                self._lines.append(f"mlgates: nothing recorded: {outcome.input_error}")
+                self._lines.append(f"mlgates: nothing recorded: {_shown(outcome.input_error)}")
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR
                 continue
             try:
                 self._record(Path(path), outcome)
             except MlgatesError as exc:
-                self._lines.append(f"mlgates: nothing recorded: {exc}")
+                self._lines.append(f"mlgates: nothing recorded: {_shown(str(exc))}")
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def _record(self, path: Path, outcome: _Outcome) -> None:
@@ -227,7 +242,7 @@ class MlgatesFile(pytest.File):
         try:
             plans = _plugin(self.config).session_for(self.path).plan()
         except MlgatesError as exc:
-            raise self.CollectError(f"mlgates: {exc}") from None
+            raise self.CollectError(f"mlgates: {_shown(str(exc))}") from None
         for stage, plan in plans.items():
             yield GateCollector.from_parent(self, name=stage, plan=plan)
 
@@ -241,7 +256,8 @@ class GateCollector(pytest.Collector):
 
     def collect(self) -> Iterator[pytest.Item]:
         for check in self.plan:
-            yield CheckItem.from_parent(self, name=check.id.partition("::")[2], check=check)
+            name = printable(check.id.partition("::")[2], keep_newlines=False)
+            yield CheckItem.from_parent(self, name=name, check=check)
 
 
 class CheckFailed(Exception):
@@ -270,7 +286,7 @@ class CheckItem(pytest.Item):
             gate = _plugin(self.config).gate(self.config_path, self.check.stage)
         except MlgatesError as exc:
             self.input_error = str(exc)
-            raise CheckFailed(f"mlgates: nothing judged: {exc}") from None
+            raise CheckFailed(f"mlgates: nothing judged: {_shown(str(exc))}") from None
         result = next(c for c in gate.checks if c.id == self.check.id)
         self.result = result
         for name in ("status", "value", "bound", "anchor_value", "method", "threshold"):
@@ -280,7 +296,7 @@ class CheckItem(pytest.Item):
         if result.interval is not None:
             self.user_properties.append(("mlgates.interval", list(result.interval)))
         if result.blocking:
-            raise CheckFailed(_failure_text(result))
+            raise CheckFailed(_shown(_failure_text(result)))
         if result.status is Status.SKIPPED:
             pytest.skip(result.message)
         if result.status is not Status.PASS:
@@ -289,7 +305,7 @@ class CheckItem(pytest.Item):
             with warnings.catch_warnings():
                 warnings.simplefilter("always", MlgatesWarning)
                 warnings.warn(
-                    MlgatesWarning(f"{result.id}: {result.status.value}: {result.message}"),
+                    MlgatesWarning(_shown(f"{result.id}: {result.status.value}: {result.message}")),
                     stacklevel=1,
                 )
 
@@ -303,6 +319,13 @@ class CheckItem(pytest.Item):
         """Where the check comes from, as pytest shows it."""
         line = self.check.origin.line if self.check.origin is not None else None
         return self.path, None if line is None else line - 1, f"mlgates {self.check.id}"
+
+
+def _shown(text: str) -> str:
+    """``text`` for the terminal: control characters escaped, CLI flags in pytest spelling."""
+    for option in OPTIONS:
+        text = re.sub(rf"(?<![\w-]){re.escape(option.flags[0])}\b", option.pytest_flag, text)
+    return printable(text)
 
 
 def _failure_text(result: CheckResult) -> str:

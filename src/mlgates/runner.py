@@ -7,6 +7,7 @@ history, the report and the outputs around it for the CLI and pytest.
 from __future__ import annotations
 
 import time
+import traceback
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -73,7 +74,9 @@ def run_stage(
         raise
     except Exception as exc:  # a stage bug blocks every one of its checks, visibly
         failure = Measurement(
-            status=Status.ERROR, message=f"the {name} stage raised {type(exc).__name__}: {exc}"
+            status=Status.ERROR,
+            message=f"the {name} stage raised {type(exc).__name__}: {exc}",
+            details={"traceback": traceback.format_exc(limit=20)},
         )
         measured = {check.id: failure for check in plan}
     checks = _judge_stage(config, plan, measured, history)
@@ -109,48 +112,26 @@ def _judge_stage(
         family = check_id(member.stage, member.metric, FAMILY)
         members.setdefault(family, []).append((member, measurement))
 
+    def judged(check: PlannedCheck, found: Measurement, family: str | None) -> CheckResult:
+        where = direction(check.metric)
+        return judge(check, found, config=config, direction=where, history=history, family=family)
+
     results: list[CheckResult] = []
     for check in plan:
         if not check.family:
             found = measured.get(check.id) or Measurement(
                 status=Status.ERROR, message=f"the {check.stage} stage returned no result"
             )
-            results.append(
-                judge(
-                    check, found, config=config, direction=direction(check.metric), history=history
-                )
-            )
+            results.append(judged(check, found, None))
             continue
-        judged = [
-            judge(
-                member,
-                found,
-                config=config,
-                direction=direction(member.metric),
-                history=history,
-                family=check.id,
-            )
-            for member, found in members.pop(check.id, [])
-        ]
-        if check.id in measured:  # the stage decided the family itself (e.g. nothing to find)
-            results.append(judge(check, measured[check.id], config=config, history=history))
-        else:
-            info = metrics.get(check.metric)
-            kind = (info.selector if info is not None else None) or "member"
-            results.append(judge_family(check, judged, config=config, kind=kind))
-        results.extend(judged)
+        found_members = [judged(m, f, check.id) for m, f in members.pop(check.id, [])]
+        own = judged(check, measured[check.id], None) if check.id in measured else None
+        info = metrics.get(check.metric)
+        kind = (info.selector if info is not None else None) or "member"
+        results.append(judge_family(check, found_members, config=config, kind=kind, own=own))
+        results.extend(found_members)
     for family, orphans in members.items():  # discovered without a planned family
-        for member, found in orphans:
-            results.append(
-                judge(
-                    member,
-                    found,
-                    config=config,
-                    direction=direction(member.metric),
-                    history=history,
-                    family=family,
-                )
-            )
+        results.extend(judged(member, found, family) for member, found in orphans)
     return results
 
 
@@ -161,7 +142,10 @@ def run_gates(
     history: Sequence[RunRecord] = (),
     source: str = "library",
 ) -> RunRecord:
-    """Run every configured stage and return the run record (nothing is written).
+    """Run every configured stage and return the run record.
+
+    No history or report is written (stages may keep caches, such as the data
+    gate's reference profiles).
 
     A config narrowed with :meth:`~mlgates.config.Config.with_stages` or
     :meth:`~mlgates.config.Config.with_thresholds` gives a partial record.
@@ -172,9 +156,18 @@ def run_gates(
     gates = [
         run_stage(config, context, name, plan, history=history) for name, plan in plans.items()
     ]
-    return build_record(
-        config, context, gates, started=started, source=source, partial=config.is_subset
-    )
+    planned = {check.id for plan in plans.values() for check in plan}
+    partial = is_partial(config, planned, planned)
+    return build_record(config, context, gates, started=started, source=source, partial=partial)
+
+
+def is_partial(config: Config, planned: set[str], judged: set[str]) -> bool:
+    """Whether a run judged a subset of its config: stages left out, thresholds
+    overridden on the command line, or checks deselected (pytest ``-k``, ``-x``).
+
+    A partial run is recorded but never anchors ``previous`` or ``best``.
+    """
+    return config.is_subset or judged != planned
 
 
 def utc_now() -> str:

@@ -1,8 +1,8 @@
 """One run from start to finish: config, plan, measure, judge, record, history, outputs.
 
-The CLI, the pytest plugin and the GitHub Action all go through
-:class:`GateSession`; they only translate options. Whether a run is *partial*
-(a subset of the checks) is decided here and nowhere else.
+The CLI and the pytest plugin go through :class:`GateSession`; they only
+translate options. A run of a subset of the checks is *partial*
+(:func:`mlgates.runner.is_partial`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from mlgates.config import Config, load_config
 from mlgates.core import ConfigError, GateResult, InputError, RunRecord, UsageError
 from mlgates.history import HistoryStore, open_history
 from mlgates.options import RunOptions
-from mlgates.runner import build_record, new_context, plan_gates, run_stage, utc_now
+from mlgates.runner import build_record, is_partial, new_context, plan_gates, run_stage, utc_now
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class GateSession:
             ]
             gates = [gate for gate in gates if gate.checks]
         judged_planned = {c.id for gate in gates for c in gate.checks if c.family is None}
-        partial = self.config.is_subset or judged_planned != planned
+        partial = is_partial(self.config, planned, judged_planned)
         record = build_record(
             self.config,
             self.context,
@@ -158,19 +158,28 @@ class GateSession:
         """Refuse an output that is a directory, a device, or one of the run's inputs."""
         inputs = {_resolved(self.config.path), *(_resolved(p) for p in _paths(self.config.stages))}
         from_command_line = {"report": self.options.report is not None, "history": False}
+        history = getattr(self.store, "path", None)
         outputs: list[tuple[str, Path | None]] = [
             ("report", self.report_path),
             ("json", self.json_path),
-            ("history", getattr(self.store, "path", None)),
+            ("history", history),
         ]
+        taken: dict[Path, str] = {}
+        if history is not None:
+            taken[_resolved(Path(f"{history}.lock"))] = "history's lock file"
         for name, path in outputs:
             if path is None:
                 continue
             problem = None
             if _resolved(path) in inputs:
                 problem = f"{path} is an input of this run; write the {name} elsewhere"
+            elif _resolved(path) in taken:
+                problem = (
+                    f"{path} is also the {taken[_resolved(path)]}; give each output its own file"
+                )
             elif path.exists() and not path.is_file():
                 problem = f"{path} exists and is not a regular file; the {name} needs a file"
+            taken.setdefault(_resolved(path), name)
             if problem is None:
                 continue
             if from_command_line.get(name, True):

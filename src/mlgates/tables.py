@@ -326,6 +326,8 @@ def config_path(
 
     if "\x00" in value:
         raise fail(f"{value!r} contains a NUL byte; write the path without it")
+    if not value.strip():
+        raise fail("is empty: give a path relative to the config file")
     path = Path(os.path.normpath(root / Path(value).expanduser()))
     if must_exist:
         try:
@@ -339,6 +341,8 @@ def config_path(
             if exc.errno == errno.ELOOP:
                 raise fail(f"{value!r} is a symlink loop; point it at a real file") from None
             raise fail(f"cannot open {value!r}: {exc.strerror or exc}") from None
+        if path.is_dir():
+            raise fail(f"{value!r} is a directory; name a file in it")
     return path
 
 
@@ -387,6 +391,8 @@ def _misfit(threshold: Threshold, info: MetricInfo) -> str:
         return f"{metric!r} has no better direction, so 'best' is undefined; use 'previous'"
     if threshold.confidence is not None and not info.interval:
         return f"{metric!r} has no confidence interval; drop the '@' level"
+    if threshold.confidence is not None and threshold.op in ("==", "!="):
+        return f"a confidence level needs >=, >, <= or <, not {threshold.op!r}"
     if threshold.selector is not None and info.selector is None:
         return f"{metric!r} is measured once; drop '[{threshold.selector}]'"
     if threshold.selector == "*":

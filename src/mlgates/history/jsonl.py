@@ -12,6 +12,9 @@ from filelock import FileLock
 from mlgates.core import InputError, RunRecord
 from mlgates.text import shorten
 
+MAX_WARNINGS = 5
+"""Unreadable lines warned about one by one; the rest are counted."""
+
 
 class HistoryWarning(UserWarning):
     """A history line could not be read and was skipped."""
@@ -64,6 +67,7 @@ class JsonLinesHistory:
         if not self.path.is_file():
             raise InputError(f"history {self.path} is not a regular file")
         records = []
+        skipped: list[str] = []
         with self.path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 text = raw.strip()
@@ -74,9 +78,12 @@ class JsonLinesHistory:
                 except (ValueError, TypeError, RecursionError) as exc:
                     torn = not raw.endswith(b"\n")
                     what = "torn last line" if torn else "unreadable line"
-                    warnings.warn(
-                        f"{self.path}:{number}: skipped {what}: {shorten(str(exc), 200)}",
-                        HistoryWarning,
-                        stacklevel=2,
+                    skipped.append(
+                        f"{self.path}:{number}: skipped {what}: {shorten(str(exc), 200)}"
                     )
+        for message in skipped[:MAX_WARNINGS]:
+            warnings.warn(message, HistoryWarning, stacklevel=2)
+        if len(skipped) > MAX_WARNINGS:
+            more = len(skipped) - MAX_WARNINGS
+            warnings.warn(f"{self.path}: {more} more unreadable lines skipped", HistoryWarning, 2)
         return records

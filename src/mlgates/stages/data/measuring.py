@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed
-from mlgates.core import MlgatesError, Status, check_id
+from mlgates.core import InputError, MlgatesError, Status, check_id
 from mlgates.stages.data.planning import COLUMNS_CHECK, SCHEMA_CHECK, load_schema
 from mlgates.stages.data.reference import reference_profile
 from mlgates.stages.data.settings import STAGE, DataConfig
@@ -77,6 +77,8 @@ class DataRun:
             if check.metric == "row_count":
                 return self._row_count()
             return self._expectation(check)
+        except InputError:
+            raise  # a file that cannot be read at all: nothing is judged (exit 2)
         except MlgatesError as exc:
             return Measurement(status=Status.ERROR, message=str(exc))
 

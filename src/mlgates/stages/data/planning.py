@@ -64,7 +64,9 @@ def load_schema(path: Path, context: Context) -> object:
 def _reject_unchecked_columns(config: DataConfig, checked: list[str], context: Context) -> None:
     """A check named for a column that is not checked is an error, never a silent skip."""
     named = {column: "data.exclude" for column in config.exclude}
-    named.update({column: f"data.columns.{column}" for column in config.columns})
+    for column, settings in config.columns.items():
+        keys = {spec.origin.key for spec in settings.checks}
+        named[column] = "--threshold" if keys == {"--threshold"} else f"data.columns.{column}"
     named.update(
         {
             spec.threshold.selector: spec.origin.key or "data.checks"
