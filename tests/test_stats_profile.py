@@ -520,3 +520,15 @@ def test_unprofiled_round_trips_and_is_optional_in_json(tmp_path) -> None:
     assert "unprofiled" not in plain.to_dict()  # files without it are unchanged
     old = {key: value for key, value in document.items() if key != "unprofiled"}
     assert DatasetProfile.from_dict(old).unprofiled == {}
+
+
+def test_a_stored_profile_that_contradicts_itself_is_refused() -> None:
+    frame = pd.DataFrame({"x": np.arange(200.0), "c": ["a", "b"] * 100})
+    document = profile_dataset(frame).to_dict()
+    document["row_count"] = 8000
+    with pytest.raises(ValueError, match="row_count 8000"):
+        DatasetProfile.from_dict(document)
+    document = profile_dataset(frame).to_dict()
+    document["columns"]["x"]["std"] = -1.0
+    with pytest.raises(ValueError, match="std must not be negative"):
+        DatasetProfile.from_dict(document)

@@ -167,6 +167,8 @@ class NumericProfile:
             raise ValueError(f"{what}: edges must be finite and strictly increasing")
         if sum(counts) != count:
             raise ValueError(f"{what}: counts sum to {sum(counts)}, not count {count}")
+        if profile.std < 0:
+            raise ValueError(f"{what}: std must not be negative, got {profile.std}")
         return profile
 
 
@@ -306,6 +308,11 @@ class DatasetProfile:
                 parsed[str(name)] = column_from_dict(column)
             except ValueError as exc:
                 raise ValueError(f"column {name!r}: {exc}") from None
+            rows = parsed[str(name)].count + parsed[str(name)].null_count
+            if rows != row_count:
+                raise ValueError(
+                    f"column {name!r}: {rows} values and missing values, but row_count {row_count}"
+                )
         unprofiled = data.get("unprofiled", {})
         if not isinstance(unprofiled, Mapping) or not all(
             isinstance(reason, str) for reason in unprofiled.values()
