@@ -38,4 +38,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache
