@@ -161,11 +161,8 @@ def _run(args: argparse.Namespace) -> int:
         }
         for stage, text in tracebacks.items():
             print(f"mlgates: the {stage} stage raised:\n{text}", file=sys.stderr)
-    for label, where in (("report", outputs.report), ("json", outputs.json)):
-        if where is not None:
-            print(f"{label}: {printable(str(where))}")
-    if outputs.history is not None:
-        print(f"history: {printable(outputs.history)}")
+    for label, where in outputs.written():
+        print(f"{label}: {printable(where)}")
     return EXIT_BLOCKED if record.blocked else EXIT_PASSED
 
 
@@ -213,8 +210,8 @@ def _history(args: argparse.Namespace) -> int:
         verdict = "blocked" if record.blocked else "passed"
         commit = str(record.git.get("commit") or "")[:10]
         blocking = ", ".join(c.id for c in record.checks if c.blocking)
-        comparable = record.comparable_to(profile, config.path.name)
-        eligible = "yes" if comparable else _why_not(record, profile, config.path.name)
+        comparable = record.comparable_to(profile, config.record_name)
+        eligible = "yes" if comparable else _why_not(record, profile)
         print(
             printable(
                 f"{record.started_at:<24}  {verdict:<7}  {commit:<10}  {len(record.checks):>6}  "
@@ -227,7 +224,7 @@ def _history(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
-def _why_not(record: Any, profile: str | None, config_name: str) -> str:
+def _why_not(record: Any, profile: str | None) -> str:
     if record.partial:
         return "partial"
     if record.blocked:

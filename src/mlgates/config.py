@@ -59,6 +59,11 @@ class Config:
         return _shown(self.path)
 
     @property
+    def record_name(self) -> str:
+        """The config file as run records name it: relative to its own directory."""
+        return self.path.name
+
+    @property
     def config_hash(self) -> str:
         """sha256 of the effective settings: document after profile, plus overrides."""
         canonical = json.dumps(

@@ -125,15 +125,9 @@ def read_columns(path: StrPath) -> list[str]:
     fmt = _data_format(file)
     if fmt == "parquet":
         return _parquet_columns(file)
-    _check_file(file, require_content=fmt)
-    _check_text_start(file, fmt)
-    with _stream(file) as source:
-        try:
-            import pyarrow.csv as pacsv
-
-            schema = pacsv.open_csv(source, **_csv_options(fmt)).schema
-        except Exception as exc:  # pyarrow raises many types for a malformed file
-            schema = _retry_without_final_newline(file, fmt, exc).schema
+    schema = _parse_text(
+        file, fmt, lambda pacsv, source, options: pacsv.open_csv(source, **options)
+    ).schema
     _check_text_types(file, schema)
     return _unique_names([str(name) for name in schema.names])
 
@@ -150,17 +144,27 @@ def read_frame(path: StrPath) -> pd.DataFrame:
     fmt = _data_format(file)
     if fmt == "parquet":
         return _parquet_frame(file)
+    table = _parse_text(file, fmt, lambda pacsv, source, options: pacsv.read_csv(source, **options))
+    _check_text_columns(file, table)
+    return _to_pandas(file, table)
+
+
+def _parse_text(file: Path, fmt: Literal["csv", "tsv"], parse: Any) -> Any:
+    """``parse(pyarrow.csv, stream, options)`` on a checked CSV/TSV file: the one text path.
+
+    ``read_columns`` (a streaming reader: its schema) and ``read_frame`` (the
+    whole table) both come through here, so a header and its data are always
+    parsed with the same checks and options.
+    """
     _check_file(file, require_content=fmt)
     _check_text_start(file, fmt)
     with _stream(file) as source:
         try:
             import pyarrow.csv as pacsv
 
-            table = pacsv.read_csv(source, **_csv_options(fmt))
+            return parse(pacsv, source, _csv_options(fmt))
         except Exception as exc:  # pyarrow raises many types for a malformed file
-            table = _retry_without_final_newline(file, fmt, exc)
-    _check_text_columns(file, table)
-    return _to_pandas(file, table)
+            return _retry_without_final_newline(file, fmt, exc)
 
 
 # --- paths and opening ---------------------------------------------------------------

@@ -196,7 +196,7 @@ def _decide(
                 threshold.anchor,
                 direction,
                 profile=config.profile,
-                config_path=_config_name(config),
+                config_path=config.record_name,
             )
         elif measured.anchor_value is not None and not math.isnan(measured.anchor_value):
             anchor = AnchorValue(measured.anchor_value)
@@ -209,8 +209,9 @@ def _decide(
     value = measured.value
     if threshold.confidence is not None:
         return _decide_on_interval(check, measured, threshold, anchor, bound, context)
-    verb = threshold.op if threshold.holds(value, bound) else f"fails {threshold.op}"
-    status = Status.PASS if threshold.holds(value, bound) else Status.FAIL
+    holds = threshold.holds(value, bound)
+    verb = threshold.op if holds else f"fails {threshold.op}"
+    status = Status.PASS if holds else Status.FAIL
     return _Decision(
         status,
         f"{shown} = {format_number(value)} {verb} {format_number(bound)}{anchor_note}{context}",
@@ -306,8 +307,3 @@ def _decide_on_interval(
 
 def _offset(value: float, relative: bool) -> str:
     return f"{value * 100:+.3g}%" if relative else f"{value:+.6g}"
-
-
-def _config_name(config: Config) -> str:
-    """The config file as run records name it (relative to its own directory)."""
-    return config.path.name

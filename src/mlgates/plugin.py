@@ -160,9 +160,9 @@ class MlgatesPlugin:
             "mlgates_config": str(item.config_path),
             "mlgates_check": item.check.id,
         }
-        if item.input_error is not None:
-            extra["mlgates_input_error"] = item.input_error
         key = (item.config_path.absolute(), item.check.stage)
+        if key in self._failures:
+            extra["mlgates_input_error"] = str(self._failures[key])
         if key in self._gates and key not in self._shipped:
             self._shipped.add(key)
             extra["mlgates_gate"] = self._gates[key].to_dict()
@@ -215,11 +215,9 @@ class MlgatesPlugin:
         self._lines.append(
             f"mlgates: {verdict}: {len(record.checks)} checks from {path.name}{scope}"
         )
-        for label, where in (("report", outputs.report), ("json", outputs.json)):
-            if where is not None:
-                self._lines.append(f"mlgates: {label} {where}")
-        if outputs.history is not None:
-            self._lines.append(f"mlgates: history {outputs.history}")
+        self._lines.extend(
+            f"mlgates: {label} {_shown(where)}" for label, where in outputs.written()
+        )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Say where the report and history went."""
@@ -273,8 +271,6 @@ class CheckItem(pytest.Item):
     def __init__(self, *, check: PlannedCheck, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.check = check
-        self.result: CheckResult | None = None
-        self.input_error: str | None = None
         assert self.parent is not None and self.parent.parent is not None
         self.config_path = Path(self.parent.parent.path)
 
@@ -285,10 +281,8 @@ class CheckItem(pytest.Item):
         try:
             gate = _plugin(self.config).gate(self.config_path, self.check.stage)
         except MlgatesError as exc:
-            self.input_error = str(exc)
             raise CheckFailed(f"mlgates: nothing judged: {_shown(str(exc))}") from None
         result = next(c for c in gate.checks if c.id == self.check.id)
-        self.result = result
         for name in ("status", "value", "bound", "anchor_value", "method", "threshold"):
             value = getattr(result, name)
             if value is not None:

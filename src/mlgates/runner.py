@@ -187,14 +187,14 @@ def build_record(
     """A run record for ``gates``, with provenance: git, version, config and file hashes."""
     from mlgates.provenance import git_info, mlgates_version
 
-    files = {context.display(config.path): context.file_hash(config.path), **context.files}
+    files = {config.record_name: context.file_hash(config.path), **context.files}
     return RunRecord(
         run_id=uuid.uuid4().hex,
         started_at=started,
         finished_at=utc_now(),
         gates=tuple(gates),
         mlgates_version=mlgates_version(),
-        config_path=context.display(config.path),
+        config_path=config.record_name,
         config_hash=config.config_hash,
         profile=config.profile,
         on_inconclusive=config.on_inconclusive,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,11 @@ class Outputs:
     history: str | None
     report: Path | None
     json: Path | None
+
+    def written(self) -> list[tuple[str, str]]:
+        """``(label, location)`` of every output written, for the adapters to show."""
+        places = (("report", self.report), ("json", self.json), ("history", self.history))
+        return [(label, str(where)) for label, where in places if where is not None]
 
 
 class GateSession:
@@ -134,16 +138,14 @@ class GateSession:
     def publish(self, record: RunRecord) -> Outputs:
         """Write the report and the JSON, then append to the history (last, so a failed
         output leaves no record)."""
-        from mlgates.files import write_text_atomically
         from mlgates.report import render_html
 
         report = self.report_path
         if report is not None:
-            html = render_html(record, self.history)
-            _write(report, html, what="report", write=write_text_atomically)
+            _write(report, render_html(record, self.history), what="report")
         if self.json_path is not None:
             text = json.dumps(record.to_dict(), indent=2, allow_nan=False)
-            _write(self.json_path, text, what="--json", write=write_text_atomically)
+            _write(self.json_path, text, what="--json")
         if self.options.no_history:
             return Outputs(history=None, report=report, json=self.json_path)
         try:
@@ -170,16 +172,15 @@ class GateSession:
         for name, path in outputs:
             if path is None:
                 continue
+            resolved = _resolved(path)
             problem = None
-            if _resolved(path) in inputs:
+            if resolved in inputs:
                 problem = f"{path} is an input of this run; write the {name} elsewhere"
-            elif _resolved(path) in taken:
-                problem = (
-                    f"{path} is also the {taken[_resolved(path)]}; give each output its own file"
-                )
+            elif resolved in taken:
+                problem = f"{path} is also the {taken[resolved]}; give each output its own file"
             elif path.exists() and not path.is_file():
                 problem = f"{path} exists and is not a regular file; the {name} needs a file"
-            taken.setdefault(_resolved(path), name)
+            taken.setdefault(resolved, name)
             if problem is None:
                 continue
             if from_command_line.get(name, True):
@@ -187,9 +188,11 @@ class GateSession:
             raise ConfigError(problem, file=self.config.display_path, key=f"mlgates.{name}")
 
 
-def _write(path: Path, text: str, *, what: str, write: Any) -> None:
+def _write(path: Path, text: str, *, what: str) -> None:
+    from mlgates.files import write_text_atomically
+
     try:
-        write(path, text)
+        write_text_atomically(path, text)
     except OSError as exc:
         raise InputError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
 
@@ -214,10 +217,3 @@ def _paths(value: Any) -> Iterable[Path]:
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _paths(item)
-
-
-def read_history_quietly(store: HistoryStore) -> list[RunRecord]:
-    """The history's records, with unreadable lines skipped without warnings."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return store.records()
