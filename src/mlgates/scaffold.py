@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -159,9 +159,10 @@ def write_starter(
     excluded = set(identifiers) | set(nested)
     in_batch = {str(c) for c in batch.columns}
     checked = [str(c) for c in frame.columns if str(c) not in excluded and str(c) in in_batch]
-    sparse = _sparse_categories(frame, batch, checked)
-    min_rows, fewest = _min_rows(frame, batch, [c for c in checked if c not in sparse])
-    margin = _missing_margin(frame, batch, checked) if current is not None else MISSING_MARGIN
+    counts = (_value_counts(frame, checked), _value_counts(batch, checked))
+    sparse = _sparse_categories(frame, counts)
+    min_rows, fewest = _min_rows(frame, batch, counts, skip=sparse)
+    margin = _missing_margin(frame, batch, counts[0]) if current is not None else MISSING_MARGIN
     text = _TEMPLATE.format(
         reference=toml_string(_relative(reference, directory)),
         current=toml_string(_relative(current or reference, directory)),
@@ -246,16 +247,17 @@ def _value_counts(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]
 
 
 def _sparse_categories(
-    frame: pd.DataFrame, batch: pd.DataFrame, checked: Sequence[str]
+    frame: pd.DataFrame, counts: tuple[dict[str, int], dict[str, int]]
 ) -> dict[str, tuple[int, int]]:
     """Categorical columns with too few values per distinct value (see :data:`ROWS_PER_VALUE`).
 
-    Returns ``{column: (distinct reference values, current values)}``. Never raises.
+    ``counts`` are the non-missing values per checked column of the reference
+    and of the current data (:func:`_value_counts`). Returns ``{column:
+    (distinct reference values, current values)}``. Never raises.
     """
     from mlgates.stats.profile import infer_kind
 
-    reference_counts = _value_counts(frame, checked)
-    current_counts = _value_counts(batch, checked)
+    reference_counts, current_counts = counts
     found = {}
     for column in frame.columns:
         name, series = str(column), frame[column]
@@ -294,14 +296,20 @@ def _sparse_lines(sparse: dict[str, tuple[int, int]]) -> str:
 # --------------------------------------------------------------------------- bounds
 
 
-def _min_rows(frame: pd.DataFrame, batch: pd.DataFrame, checked: Sequence[str]) -> tuple[int, int]:
+def _min_rows(
+    frame: pd.DataFrame,
+    batch: pd.DataFrame,
+    counts: tuple[dict[str, int], dict[str, int]],
+    *,
+    skip: Mapping[str, object],
+) -> tuple[int, int]:
     """``min_rows`` to write (at most 100) and the fewest values of a checked column.
 
-    Columns without any value on one side are left out: their drift cannot be
-    decided at any ``min_rows``.
+    Columns in ``skip`` (no drift check) and columns without any value on one
+    side are left out: their drift cannot be decided at any ``min_rows``.
     """
-    counts = [n for side in (frame, batch) for n in _value_counts(side, checked).values() if n > 0]
-    fewest = min(counts, default=min(len(frame), len(batch)))
+    values = [n for side in counts for name, n in side.items() if n > 0 and name not in skip]
+    fewest = min(values, default=min(len(frame), len(batch)))
     return max(1, min(MIN_ROWS, fewest)), fewest
 
 
@@ -315,8 +323,10 @@ def _min_rows_note(min_rows: int, fewest: int) -> str:
     )
 
 
-def _missing_margin(frame: pd.DataFrame, batch: pd.DataFrame, checked: Sequence[str]) -> float:
+def _missing_margin(frame: pd.DataFrame, batch: pd.DataFrame, counts: Mapping[str, int]) -> float:
     """The ``missing_share`` margin: 0.05, or the chance variation of the batch if larger.
+
+    ``counts`` are the non-missing values per checked column of the reference.
 
     For each checked column with missing values in the reference, the share a
     batch of this size reaches by chance (binomial quantile at the drift
@@ -328,11 +338,7 @@ def _missing_margin(frame: pd.DataFrame, batch: pd.DataFrame, checked: Sequence[
     n_reference, n_batch = len(frame), len(batch)
     if n_reference == 0 or n_batch == 0:
         return MISSING_MARGIN
-    shares = [
-        1 - count / n_reference
-        for count in _value_counts(frame, checked).values()
-        if 0 < count < n_reference
-    ]
+    shares = [1 - count / n_reference for count in counts.values() if 0 < count < n_reference]
     if not shares:
         return MISSING_MARGIN
     alpha = (1 - DRIFT_CONFIDENCE) / len(shares)
