@@ -104,9 +104,8 @@ class RecordFormatError(ValueError):
 
 def _field(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], what: str) -> Any:
     value = data.get(key)
-    if value is not None and (isinstance(value, bool) and bool not in _tuple(kinds)):
-        raise RecordFormatError(f"{what}.{key}: expected {_names(kinds)}, got {value!r}")
-    if value is not None and not isinstance(value, kinds):
+    wrong_bool = isinstance(value, bool) and bool not in _tuple(kinds)  # bool is an int
+    if value is not None and (wrong_bool or not isinstance(value, kinds)):
         raise RecordFormatError(f"{what}.{key}: expected {_names(kinds)}, got {value!r}")
     return value
 

@@ -95,10 +95,6 @@ class Threshold:
         """
         return self.anchor is not None and not self.anchor.from_history
 
-    def holds_offset(self, difference: float) -> bool:
-        """Whether a difference from the anchor satisfies the offset: ``d op value``."""
-        return self.holds(difference, self.value)
-
     def bound(self, anchor_value: float | None = None) -> float:
         """The number the measured value is compared with.
 
