@@ -160,15 +160,13 @@ class GateSession:
         """Refuse an output that is a directory, a device, or one of the run's inputs."""
         inputs = {_resolved(self.config.path), *(_resolved(p) for p in _paths(self.config.stages))}
         from_command_line = {"report": self.options.report is not None, "history": False}
-        history = getattr(self.store, "path", None)
+        history = self.store.path
         outputs: list[tuple[str, Path | None]] = [
             ("report", self.report_path),
             ("json", self.json_path),
             ("history", history),
         ]
-        taken: dict[Path, str] = {}
-        if history is not None:
-            taken[_resolved(Path(f"{history}.lock"))] = "history's lock file"
+        taken = {_resolved(Path(f"{history}.lock")): "history's lock file"}
         for name, path in outputs:
             if path is None:
                 continue

@@ -19,6 +19,7 @@ class HistoryStore(Protocol):
     """Where run records are appended and read back, oldest first."""
 
     location: str
+    path: Path
 
     def append(self, record: RunRecord) -> None:
         """Add one run record; never rewrites earlier ones."""
