@@ -137,3 +137,33 @@ def test_a_column_named_only_on_the_command_line_is_blamed_on_the_option(project
     done = mlgates("run", "--threshold", "missing_share[nocol] <= 0.1", cwd=project)
     assert done.returncode == 2
     assert "--threshold: checks column 'nocol'" in done.stderr
+
+
+def test_a_forced_drift_method_applies_where_it_fits(project: Path):
+    """diabetes has a two-valued 'sex' column (categorical): ks applies to the rest."""
+    write_config(project, CONFIG + 'drift_method = "ks"\n')
+    done = mlgates("run", "--json", "run.json", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    checks = {
+        c["id"]: c
+        for g in json.loads((project / "run.json").read_text())["gates"]
+        for c in g["checks"]
+    }
+    assert checks["data::drift[bmi]"]["method"] == "ks"
+    assert checks["data::drift[sex]"]["method"] == "jensenshannon"
+
+
+def test_a_column_method_that_does_not_fit_is_a_config_error(project: Path):
+    write_config(project, CONFIG + '[data.columns.sex]\nmethod = "ks"\n')
+    done = mlgates("run", cwd=project)
+    assert done.returncode == 2, done.stdout
+    assert "mlgates.toml: data.columns.sex.method: 'ks' does not apply" in done.stderr
+    assert not (project / ".mlgates" / "history.jsonl").exists()
+
+
+def test_an_unreadable_data_file_names_its_key(project: Path):
+    (project / "current.csv").write_bytes(b"")
+    write_config(project, CONFIG)
+    done = mlgates("run", cwd=project)
+    assert done.returncode == 2
+    assert "data.current: " in done.stderr and "current.csv: is empty" in done.stderr

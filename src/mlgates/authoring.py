@@ -16,7 +16,8 @@ is the worst of its members, so a failing member fails the family's pytest item.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -38,6 +39,21 @@ FAMILY = "*"
 
 HISTORY_ANCHORS = frozenset({Anchor.PREVIOUS, Anchor.BEST})
 """Anchors every stage gets from the history."""
+
+
+@contextmanager
+def reading(key: str) -> Iterator[None]:
+    """Inside, an :class:`InputError` names the config key of the file being read.
+
+    ``with reading("data.current"): frame = context.frame(config.current)``
+    turns "current.csv: is empty" into "data.current: current.csv: is empty".
+    """
+    try:
+        yield
+    except InputError as exc:
+        if str(exc).startswith(f"{key}: "):
+            raise
+        raise InputError(f"{key}: {exc}") from None
 
 
 def replace_checks(checks: Sequence[CheckSpec], spec: CheckSpec) -> tuple[CheckSpec, ...]:
@@ -173,5 +189,6 @@ __all__ = [
     "TableReader",
     "interval_needed",
     "parse_check",
+    "reading",
     "replace_checks",
 ]

@@ -225,7 +225,7 @@ def _missing_anchor(threshold: Threshold, config: Config) -> _Decision:
     if threshold.anchor is Anchor.REFERENCE:
         return _Decision(Status.ERROR, f"{threshold}: the reference has no value to compare")
     what = (
-        "no comparable earlier run (complete, passed, same config and profile) with a value"
+        "no comparable earlier run (complete, passed, same config file and profile) with a value"
         if threshold.anchor.from_history
         else f"no {threshold.anchor.value} value"
     )

@@ -107,7 +107,7 @@ class MlgatesPlugin:
         try:
             return find_config(root)
         except MlgatesError as exc:
-            raise pytest.UsageError(f"mlgates: {exc}") from None
+            raise pytest.UsageError(f"mlgates: {_shown(str(exc))}") from None
 
     # -- collection ------------------------------------------------------------------
 

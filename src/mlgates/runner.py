@@ -41,9 +41,7 @@ def plan_gates(config: Config, context: Context) -> dict[str, list[PlannedCheck]
         try:
             plans[name] = list(get_stage(name).plan(stage_config, context))
         except ConfigError as exc:
-            if exc.file is not None:
-                raise
-            raise ConfigError(exc.problem, file=config.display_path, key=exc.key) from None
+            raise _in_file(exc, config) from None
         if not plans[name]:
             raise ConfigError(
                 f"the {name} stage has nothing to check: add checks to [{name}]",
@@ -70,6 +68,8 @@ def run_stage(
     stage = get_stage(name)
     try:
         measured = dict(stage.measure(config.stages[name], plan, context))
+    except ConfigError as exc:  # a setting that does not fit the data, found while measuring
+        raise _in_file(exc, config) from None
     except MlgatesError:
         raise
     except Exception as exc:  # a stage bug blocks every one of its checks, visibly
@@ -81,6 +81,13 @@ def run_stage(
         measured = {check.id: failure for check in plan}
     checks = _judge_stage(config, plan, measured, history)
     return GateResult(stage=name, checks=tuple(checks), duration_s=time.perf_counter() - started)
+
+
+def _in_file(error: ConfigError, config: Config) -> ConfigError:
+    """``error`` naming the config file, when the stage could not know it."""
+    if error.file is not None:
+        return error
+    return ConfigError(error.problem, file=config.display_path, key=error.key)
 
 
 def _judge_stage(

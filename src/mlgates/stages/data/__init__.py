@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from mlgates.authoring import CheckSpec, Measurement, MetricInfo, PlannedCheck, TableReader
+from mlgates.authoring import (
+    CheckSpec,
+    Measurement,
+    MetricInfo,
+    PlannedCheck,
+    TableReader,
+    reading,
+)
 from mlgates.stages.data.settings import METRICS, STAGE, DataConfig, override, parse_data_config
 
 if TYPE_CHECKING:
@@ -49,7 +56,9 @@ class DataStage:
         """Measure every planned check; see :mod:`.measuring`."""
         from mlgates.stages.data.measuring import DataRun
 
-        return DataRun(config, context, context.frame(config.current)).measure_all(plan)
+        with reading("data.current"):
+            current = context.frame(config.current)
+        return DataRun(config, context, current).measure_all(plan)
 
 
 __all__ = ["DataConfig", "DataStage"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed
-from mlgates.core import InputError, MlgatesError, Status, check_id
+from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed, reading
+from mlgates.core import ConfigError, InputError, MlgatesError, Status, check_id
 from mlgates.stages.data.planning import COLUMNS_CHECK, SCHEMA_CHECK, load_schema
 from mlgates.stages.data.reference import reference_profile
 from mlgates.stages.data.settings import STAGE, DataConfig
@@ -42,7 +42,8 @@ class DataRun:
     def reference(self) -> DatasetProfile:
         """The reference profile (stored, cached or computed)."""
         if self._reference is None:
-            self._reference = reference_profile(self.config, self.context)
+            with reading("data.reference"):
+                self._reference = reference_profile(self.config, self.context)
         return self._reference
 
     @property
@@ -77,8 +78,8 @@ class DataRun:
             if check.metric == "row_count":
                 return self._row_count()
             return self._expectation(check)
-        except InputError:
-            raise  # a file that cannot be read at all: nothing is judged (exit 2)
+        except (InputError, ConfigError):
+            raise  # an unreadable file or a config that does not fit the data: exit 2
         except MlgatesError as exc:
             return Measurement(status=Status.ERROR, message=str(exc))
 
@@ -153,7 +154,12 @@ class DataRun:
         return self._drift
 
     def _drift_column(self, check: PlannedCheck, alpha: float) -> DriftAssessment | Measurement:
-        from mlgates.stats.drift import DEFAULT_THRESHOLDS, assess_drift, default_method
+        from mlgates.stats.drift import (
+            DEFAULT_THRESHOLDS,
+            assess_drift,
+            default_method,
+            methods_for,
+        )
 
         column = check.selector
         assert column is not None
@@ -175,7 +181,14 @@ class DataRun:
                 status=Status.ERROR, message=f"column {column!r} is not in the {where}"
             )
         method = self.config.column(column).method
-        if method is None and self.config.drift_method != "auto":
+        fitting = methods_for(ref)
+        if method is not None and method not in fitting:
+            raise ConfigError(
+                f"{method!r} does not apply to the {ref.kind} column {column!r}; "
+                f"use one of {', '.join(fitting)}",
+                key=f"data.columns.{column}.method",
+            )
+        if method is None and self.config.drift_method in fitting:  # forced where it applies
             method = self.config.drift_method
         method = method or default_method(ref)
         threshold = (
@@ -194,7 +207,7 @@ class DataRun:
                 ),
             )
         try:
-            return assess_drift(ref, cur, method=method, threshold=threshold, alpha=alpha)  # type: ignore[arg-type]
+            return assess_drift(ref, cur, method=method, threshold=threshold, alpha=alpha)
         except ValueError as exc:
             return Measurement(status=Status.ERROR, message=f"{column}: {exc}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgates.authoring import CheckSpec, PlannedCheck
+from mlgates.authoring import CheckSpec, PlannedCheck, reading
 from mlgates.core import ConfigError
 from mlgates.stages.data.reference import reference_columns
 from mlgates.stages.data.settings import METRICS, STAGE, DataConfig
@@ -20,9 +20,11 @@ COLUMNS_CHECK = "columns"
 
 def checked_columns(config: DataConfig, context: Context) -> list[str]:
     """Columns present in the current data (and the reference, if any), minus exclusions."""
-    current = context.columns(config.current)
+    with reading("data.current"):
+        current = context.columns(config.current)
     if config.reference is not None:
-        reference = set(reference_columns(config, context))
+        with reading("data.reference"):
+            reference = set(reference_columns(config, context))
         current = [c for c in current if c in reference]
     return [c for c in current if c not in config.exclude]
 
@@ -37,7 +39,8 @@ def plan_data(config: DataConfig, context: Context) -> list[PlannedCheck]:
             )
         )
     if config.schema is not None:
-        load_schema(config.schema, context)  # a broken schema file stops the run before judging
+        with reading("data.schema"):  # a broken schema file stops the run before judging
+            load_schema(config.schema, context)
         planned.append(
             PlannedCheck(STAGE, SCHEMA_CHECK, description="pandera schema, validated lazily")
         )
