@@ -80,7 +80,8 @@ checks = ["missing_share <= reference + 0.05", "drift_share <= 0.25", "row_count
 def prepare(directory: Path, rows: int) -> None:
     """Write reference, current, schema, config and GX suite for ``rows`` rows."""
     from mlgates.stages.data.gx_suite import suite_document
-    from mlgates.stages.data.schema import infer_schema, write_schema
+    from mlgates.stages.data.schema import write_schema
+    from mlgates.stages.data.schema_inference import infer_schema
 
     reference = generate(rows, seed=1)
     generate(rows, seed=2).to_parquet(directory / "current.parquet")

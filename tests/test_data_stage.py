@@ -15,7 +15,8 @@ from mlgates import load_config, run_gates
 from mlgates.context import Context
 from mlgates.core import Status
 from mlgates.stages.data.reference import reference_profile
-from mlgates.stages.data.schema import infer_schema, write_schema
+from mlgates.stages.data.schema import write_schema
+from mlgates.stages.data.schema_inference import infer_schema
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from mlgates.stages.data.schema import (
     ColumnFailure,
     SchemaFileError,
     SchemaReport,
-    infer_schema,
-    is_nested,
     read_schema,
     validate_frame,
     write_schema,
 )
+from mlgates.stages.data.schema_inference import infer_schema, is_nested
 
 REGIONS = ["east", "north", "south", "west"]
 

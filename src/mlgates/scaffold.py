@@ -135,7 +135,8 @@ def write_starter(
     :class:`InputError` if a data file cannot be read.
     """
     from mlgates.datafiles import read_frame
-    from mlgates.stages.data.schema import infer_schema, write_schema
+    from mlgates.stages.data.schema import write_schema
+    from mlgates.stages.data.schema_inference import infer_schema
 
     for path, name in ((reference, "--reference"), (current, "--current")):
         if path is not None and not path.is_file():
@@ -191,7 +192,7 @@ def write_starter(
 
 def _nested_columns(*frames: pd.DataFrame) -> list[str]:
     """Columns holding lists, dicts, sets or arrays in any of ``frames``, in first-frame order."""
-    from mlgates.stages.data.schema import is_nested
+    from mlgates.stages.data.schema_inference import is_nested
 
     names: dict[str, None] = {}
     for frame in frames:
