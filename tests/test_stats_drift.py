@@ -195,7 +195,7 @@ def test_top_changes_name_the_categories_that_moved() -> None:
         ["a"] * 30 + ["b"] * 30 + ["c"] * 10 + ["new"] * 30,
     )
     result = assess_drift(ref, cur)
-    assert result.top_changes == (("a", 0.6, 0.3), ("<other>", 0.0, 0.3))
+    assert result.top_changes == (("a", 0.6, 0.3), ("<rare or new>", 0.0, 0.3))
     assert result.n_reference == 100 and result.n_current == 100
 
 

@@ -288,7 +288,7 @@ def test_dataset_profile_round_trips_exactly(tmp_path) -> None:
     assert isinstance(empty, NumericProfile) and math.isnan(empty.mean)
 
     document = json.loads(json.dumps(profile.to_dict(), allow_nan=False))
-    assert document["format"] == 1
+    assert document["format"] == 2
     again = DatasetProfile.from_dict(document)
     assert again.row_count == profile.row_count
     assert list(again.columns) == list(profile.columns)
@@ -310,17 +310,18 @@ def test_dataset_profile_round_trips_exactly(tmp_path) -> None:
     ("document", "message"),
     [
         ([], "expected an object"),
-        ({"format": 2, "row_count": 1, "columns": {}}, 'expected "format": 1'),
-        ({"format": 1, "columns": {}}, "missing key 'row_count'"),
-        ({"format": 1, "row_count": 1, "columns": []}, "'columns' must be an object"),
-        ({"format": 1, "row_count": 1, "columns": {"a": {"kind": "text"}}}, "unknown column kind"),
+        ({"format": 3, "row_count": 1, "columns": {}}, 'expected "format": 2'),
+        ({"format": 1, "row_count": 1, "columns": {}}, "older mlgates"),
+        ({"format": 2, "columns": {}}, "missing key 'row_count'"),
+        ({"format": 2, "row_count": 1, "columns": []}, "'columns' must be an object"),
+        ({"format": 2, "row_count": 1, "columns": {"a": {"kind": "text"}}}, "unknown column kind"),
         (
-            {"format": 1, "row_count": 1, "columns": {"a": {"kind": "numeric", "count": 1}}},
+            {"format": 2, "row_count": 1, "columns": {"a": {"kind": "numeric", "count": 1}}},
             "column 'a': numeric profile: missing key 'null_count'",
         ),
         (
             {
-                "format": 1,
+                "format": 2,
                 "row_count": 2,
                 "columns": {
                     "a": {
@@ -340,7 +341,7 @@ def test_dataset_profile_round_trips_exactly(tmp_path) -> None:
         ),
         (
             {
-                "format": 1,
+                "format": 2,
                 "row_count": 2,
                 "columns": {
                     "a": {
@@ -357,7 +358,7 @@ def test_dataset_profile_round_trips_exactly(tmp_path) -> None:
         ),
         (
             {
-                "format": 1,
+                "format": 2,
                 "row_count": 2,
                 "columns": {
                     "a": {
@@ -376,11 +377,11 @@ def test_dataset_profile_round_trips_exactly(tmp_path) -> None:
             "mean: expected a number",
         ),
         (
-            {"format": 1, "row_count": 1, "columns": {}, "unprofiled": {"a": 1}},
+            {"format": 2, "row_count": 1, "columns": {}, "unprofiled": {"a": 1}},
             "'unprofiled' must be an object",
         ),
         (
-            {"format": 1, "row_count": 1, "columns": {}, "unprofiled": ["a"]},
+            {"format": 2, "row_count": 1, "columns": {}, "unprofiled": ["a"]},
             "'unprofiled' must be an object",
         ),
     ],
@@ -510,7 +511,7 @@ def test_numbers_against_a_categorical_reference_stay_categorical() -> None:
 def test_unprofiled_round_trips_and_is_optional_in_json(tmp_path) -> None:
     profile = profile_dataset(_nested_frame().iloc[:100], columns=["bmi", "tags"])
     document = profile.to_dict()
-    assert document["format"] == 1
+    assert document["format"] == 2
     assert document["unprofiled"] == {"tags": f"holds nested values (list); {NESTED}"}
     path = tmp_path / "reference.json"
     profile.save(path)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["categorical_against", "categorical_reference"]
 
 IntArray: TypeAlias = npt.NDArray[np.int64]
+_TOP_OTHERS = 5
 ObjectArray: TypeAlias = npt.NDArray[np.object_]
 
 
@@ -86,20 +87,13 @@ def _label_counts(values: pd.Series) -> tuple[ObjectArray, IntArray, int]:
     return labels, counts, int(counts.sum())
 
 
-def _summary(
-    values: pd.Series, categories: tuple[str, ...], kept: IntArray, total: int
-) -> CategoricalProfile:
-    return CategoricalProfile(
-        count=total,
-        null_count=int(len(values) - total),
-        categories=categories,
-        counts=tuple(kept.tolist()),
-        other_count=total - int(kept.sum()),
-    )
-
-
 def categorical_reference(values: pd.Series, max_categories: int) -> CategoricalProfile:
-    """Reference profile: the ``max_categories`` most frequent labels (ties by label).
+    """Reference profile: every label seen at least ``kept_from`` times, most frequent first.
+
+    ``kept_from`` is the smallest count at which at most ``max_categories``
+    labels are kept (1 when there are no more labels than that), so labels of
+    equal count are all kept or all left out; the left-out labels are counted
+    by frequency in ``rare_frequencies``.
 
     Raises
     ------
@@ -107,13 +101,29 @@ def categorical_reference(values: pd.Series, max_categories: int) -> Categorical
         When the column holds nested values.
     """
     labels, counts, total = _label_counts(values)
-    order = np.lexsort((labels, -counts))[:max_categories]
-    categories = tuple(str(label) for label in labels[order])
-    return _summary(values, categories, counts[order], total)
+    kept_from = 1
+    if counts.size > max_categories:
+        kept_from = int(np.partition(counts, -(max_categories + 1))[-(max_categories + 1)]) + 1
+    kept = counts >= kept_from
+    rare = np.bincount(counts[~kept], minlength=kept_from)[1:kept_from]
+    order = np.lexsort((labels[kept], -counts[kept]))
+    kept_counts = counts[kept][order]
+    return CategoricalProfile(
+        count=total,
+        null_count=int(len(values) - total),
+        categories=tuple(str(label) for label in labels[kept][order]),
+        counts=tuple(kept_counts.tolist()),
+        other_count=total - int(kept_counts.sum()),
+        kept_from=kept_from,
+        rare_frequencies=tuple(int(n) for n in rare.tolist()) if rare.any() else (),
+    )
 
 
 def categorical_against(reference: CategoricalProfile, values: pd.Series) -> CategoricalProfile:
     """Current profile on the reference's categories; unseen labels go to ``other_count``.
+
+    The labels outside the reference's categories are described by their
+    frequencies of frequencies and the five most frequent of them.
 
     Raises
     ------
@@ -123,7 +133,20 @@ def categorical_against(reference: CategoricalProfile, values: pd.Series) -> Cat
     import pandas as pd
 
     labels, counts, total = _label_counts(values)
-    by_label = pd.Series(counts, index=pd.Index(labels, dtype=object))
+    index = pd.Index(labels, dtype=object)
+    known = index.isin(pd.Index(reference.categories, dtype=object))
+    by_label = pd.Series(counts, index=index)
     aligned = by_label.reindex(pd.Index(reference.categories, dtype=object), fill_value=0)
     kept: IntArray = np.asarray(aligned.to_numpy(dtype=np.int64), dtype=np.int64)
-    return _summary(values, reference.categories, kept, total)
+    other_labels, other_counts = labels[~known], counts[~known]
+    times, how_many = np.unique(other_counts, return_counts=True)
+    top = np.lexsort((other_labels, -other_counts))[:_TOP_OTHERS]
+    return CategoricalProfile(
+        count=total,
+        null_count=int(len(values) - total),
+        categories=reference.categories,
+        counts=tuple(kept.tolist()),
+        other_count=total - int(kept.sum()),
+        other_frequencies=tuple(zip(times.tolist(), how_many.tolist(), strict=True)),
+        other_top=tuple((str(other_labels[i]), int(other_counts[i])) for i in top.tolist()),
+    )

@@ -8,8 +8,14 @@ differences; the second keeps small samples from flagging noise. ``alpha`` is
 per column: callers split a family-wise level over the columns they check
 (e.g. ``0.01 / number_of_columns``).
 
-Shares are counts over the non-null count; for categorical columns the values
-outside the kept categories (``other_count``) form one more bin.
+Shares are counts over the non-null count. A categorical column is compared
+on what two samples can share: one bin per *frequent* reference category (one
+expected at least :data:`MIN_EXPECTED` times in both samples) and one bin for
+everything else, rare or never seen. The reference's share of that last bin is
+its Good-Turing estimate (the mass of labels seen ``s`` times is about
+``(s + 1) N_{s+1} / n``), which counts the labels the reference has not seen: a
+sample of names or codes meets new ones all the time, and that is not drift.
+New labels with a real share are :mod:`mlgates.stats.novelty`'s job.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ __all__ = [
     "DriftMethod",
     "assess_drift",
     "default_method",
+    "frequent_bins",
     "jensenshannon_distance",
     "ks_statistic",
     "methods_for",
     "population_stability_index",
+    "rare_mass",
     "wasserstein_distance",
     "wasserstein_null_quantile",
 ]
@@ -51,8 +59,10 @@ PSI_GROUPS = 10
 """Numeric PSI merges the reference bins into this many equal-mass groups."""
 PSI_EPSILON = 1e-4
 """Share given to empty bins in the PSI, before renormalising."""
-OTHER_LABEL = "<other>"
-"""Label of the bin of categories not kept in the reference profile."""
+OTHER_LABEL = "<rare or new>"
+"""Label of the bin of categories that are not frequent in the reference."""
+MIN_EXPECTED = 5
+"""A category gets its own bin when expected this many times in both samples."""
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 _TOP_CHANGES = 3
@@ -92,10 +102,62 @@ def methods_for(profile: ColumnProfile) -> tuple[DriftMethod, ...]:
 # -- bins, shares and labels ----------------------------------------------------------
 
 
-def _counts(profile: ColumnProfile) -> FloatArray:
-    if isinstance(profile, CategoricalProfile):
-        return np.array([*profile.counts, profile.other_count], dtype=np.float64)
+def _counts(profile: NumericProfile) -> FloatArray:
     return np.asarray(profile.counts, dtype=np.float64)
+
+
+def rare_mass(reference: CategoricalProfile, below: int) -> tuple[float, float]:
+    """Good-Turing estimate of the mass of labels seen fewer than ``below`` times.
+
+    Labels seen ``r`` times hold about ``(r + 1) N_{r+1} / n`` of the mass
+    (``N_s``: labels seen ``s`` times), so those seen ``0 .. below - 1`` times,
+    the unseen included, hold about ``sum(s N_s for s in 1 .. below) / n``.
+
+    Returns the estimate and how many times its variance exceeds that of a
+    share counted directly (``sum(s^2 N_s) / sum(s N_s)``, at least 1): the
+    estimate rests on a few labels' counts, not on the whole sample.
+    """
+    if reference.count == 0 or below < 1:
+        return 0.0, 1.0
+    rare = np.asarray(reference.rare_frequencies[:below], dtype=np.float64)
+    times = np.arange(1, rare.size + 1, dtype=np.float64)
+    counts = np.asarray(reference.counts, dtype=np.float64)
+    kept = counts[counts <= below]
+    mass = float(times @ rare + kept.sum())
+    square = float((times**2) @ rare + (kept**2).sum())
+    inflation = max(1.0, square / mass) if mass else 1.0
+    return min(1.0, mass / reference.count), inflation
+
+
+def frequent_bins(
+    reference: CategoricalProfile, current: CategoricalProfile
+) -> tuple[list[str], FloatArray, FloatArray, float]:
+    """Labels, reference counts and current counts on the bins two samples can share.
+
+    One bin per category expected at least :data:`MIN_EXPECTED` times in both
+    samples, then one for the rest, rare or new. The reference's rest holds its
+    Good-Turing share (:func:`rare_mass`) and its frequent bins shrink in
+    proportion; the reference counts are those shares times its count. The
+    last item is the variance inflation of the reference's rest share.
+    """
+    n_r, n_c = reference.count, current.count
+    cut = max(MIN_EXPECTED, math.ceil(MIN_EXPECTED * n_r / max(n_c, 1)))
+    counts_r = np.asarray(reference.counts, dtype=np.float64)
+    counts_c = np.asarray(current.counts, dtype=np.float64)
+    frequent = counts_r >= cut
+    observed_rest = 1.0 - float(counts_r[frequent].sum()) / n_r
+    estimate, inflation = rare_mass(reference, max(cut, reference.kept_from))
+    rest = max(estimate, observed_rest)
+    shares_r = counts_r[frequent] / n_r
+    if observed_rest < 1.0:
+        shares_r = shares_r * (1.0 - rest) / (1.0 - observed_rest)
+    labels = [label for label, keep in zip(reference.categories, frequent, strict=True) if keep]
+    return (
+        [*labels, OTHER_LABEL],
+        np.append(shares_r, rest) * n_r,
+        np.append(counts_c[frequent], n_c - counts_c[frequent].sum()),
+        inflation,
+    )
 
 
 def _interval(low: float, high: float) -> str:
@@ -103,9 +165,7 @@ def _interval(low: float, high: float) -> str:
     return f"({low:.4g}, {high:.4g}{right}"
 
 
-def _labels(profile: ColumnProfile) -> list[str]:
-    if isinstance(profile, CategoricalProfile):
-        return [*profile.categories, OTHER_LABEL]
+def _labels(profile: NumericProfile) -> list[str]:
     bounds = [-math.inf, *profile.edges, math.inf]
     return [_interval(low, high) for low, high in itertools.pairwise(bounds)]
 
@@ -327,8 +387,14 @@ def assess_drift(
         raise ValueError(f"the {side} has no non-null values to compare")
 
     factor = 1 / n_r + 1 / n_c
-    counts_r, counts_c = _counts(reference), _counts(current)
-    labels = _labels(reference)
+    if isinstance(reference, CategoricalProfile):
+        assert isinstance(current, CategoricalProfile)
+        labels, counts_r, counts_c, inflation = frequent_bins(reference, current)
+        factor = inflation / n_r + 1 / n_c
+    else:
+        assert isinstance(current, NumericProfile)
+        counts_r, counts_c = _counts(reference), _counts(current)
+        labels = _labels(reference)
     if chosen == "psi" and isinstance(reference, NumericProfile):
         starts = _decile_starts(counts_r)
         counts_r = np.add.reduceat(counts_r, starts)

@@ -27,6 +27,7 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 
 _SORT_CHUNK = 1 << 16
+_EXAMPLES = 5
 
 
 def float_values(values: pd.Series, *, expected: str) -> FloatArray:
@@ -203,4 +204,22 @@ def numeric_against(reference: NumericProfile, values: pd.Series) -> NumericProf
     array = float_values(values, expected="where the reference has numbers")
     valid = _non_null(array)
     counts, tails = _bin_counts(valid, np.asarray(reference.edges, dtype=np.float64))
-    return _summary(array, valid, reference.edges, counts, tails)
+    profile = _summary(array, valid, reference.edges, counts, tails)
+    beyond, examples = _beyond_range(valid, reference.min, reference.max)
+    return replace(profile, beyond=beyond, beyond_examples=examples)
+
+
+def _beyond_range(
+    valid: FloatArray, low: float, high: float
+) -> tuple[tuple[int, int], tuple[float, ...]]:
+    """Counts of values below ``low`` and above ``high``, and up to five, most extreme first."""
+    if valid.size == 0 or not (math.isfinite(low) and math.isfinite(high)):
+        return (0, 0), ()
+    below, above = valid[valid < low], valid[valid > high]
+    distance = np.concatenate((low - below, above - high))
+    outside = np.concatenate((below, above))
+    if outside.size > _EXAMPLES:
+        picked = np.argpartition(-distance, _EXAMPLES - 1)[:_EXAMPLES]
+        outside, distance = outside[picked], distance[picked]
+    order = np.argsort(-distance, kind="stable")
+    return (int(below.size), int(above.size)), tuple(float(v) for v in outside[order])

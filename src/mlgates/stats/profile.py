@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mlgates.stats.categorical import categorical_against, categorical_reference
@@ -135,11 +136,14 @@ def profile_reference(
         raise ValueError(f"max_categories must be at least 1, got {max_categories}")
     if kind is None:
         kind = infer_kind(values, max_numeric_categories=max_numeric_categories)
+    profile: ColumnProfile
     if kind == "numeric":
-        return numeric_reference(values, bins, seed)
-    if kind == "categorical":
-        return categorical_reference(values, max_categories)
-    raise ValueError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
+        profile = numeric_reference(values, bins, seed)
+    elif kind == "categorical":
+        profile = categorical_reference(values, max_categories)
+    else:
+        raise ValueError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
+    return replace(profile, dtype=str(values.dtype))
 
 
 def profile_against(reference: ColumnProfile, values: pd.Series) -> ColumnProfile:
@@ -166,9 +170,12 @@ def profile_against(reference: ColumnProfile, values: pd.Series) -> ColumnProfil
         When the column holds nested values, or values that are not numbers
         where the reference is numeric.
     """
+    profile: ColumnProfile
     if isinstance(reference, NumericProfile):
-        return numeric_against(reference, values)
-    return categorical_against(reference, values)
+        profile = numeric_against(reference, values)
+    else:
+        profile = categorical_against(reference, values)
+    return replace(profile, dtype=str(values.dtype))
 
 
 def _resolve_names(frame: pd.DataFrame, columns: Sequence[str] | None) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Column and data-set summaries, and their JSON form.
 
 Non-finite floats are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``
-(:func:`mlgates.jsonable.json_number`); a document carries ``"format": 1``.
+(:func:`mlgates.jsonable.json_number`); a document carries ``"format": 2``
+(format 1, without the frequencies of rare labels, is refused: profile again).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = [
     "column_from_dict",
 ]
 
-FORMAT = 1
+FORMAT = 2
 """Version of the JSON document written by :meth:`DatasetProfile.to_dict`."""
 
 Kind: TypeAlias = Literal["numeric", "categorical"]
@@ -89,6 +90,12 @@ class NumericProfile:
     above the last stored quantile (the slope of the exponential tail beyond
     it). ``tail_means`` are the means of the values in the first and last bins
     (nan for an empty bin); they fix the extent of the two open-ended bins.
+
+    On a current profile, ``beyond`` counts the values below the reference's
+    ``min`` and above its ``max`` (infinities included), and ``beyond_examples``
+    holds up to five of them, the most extreme first. ``dtype`` is the column's
+    pandas dtype name (``datetime64[ns]`` marks a column of date-times, whose
+    numbers are nanoseconds since 1970).
     """
 
     count: int
@@ -101,7 +108,15 @@ class NumericProfile:
     counts: tuple[int, ...]
     null_quantiles: tuple[tuple[float, float], ...] = ()
     tail_means: tuple[float, float] = (math.nan, math.nan)
+    beyond: tuple[int, int] = (0, 0)
+    beyond_examples: tuple[float, ...] = ()
+    dtype: str = ""
     kind: Literal["numeric"] = "numeric"
+
+    @property
+    def temporal(self) -> bool:
+        """Whether the column holds date-times (values are nanoseconds since 1970)."""
+        return self.dtype.startswith("datetime64")
 
     @property
     def scale(self) -> float:
@@ -122,6 +137,9 @@ class NumericProfile:
             "counts": list(self.counts),
             "null_quantiles": [[level, json_number(value)] for level, value in self.null_quantiles],
             "tail_means": [json_number(value) for value in self.tail_means],
+            "beyond": list(self.beyond),
+            "beyond_examples": [json_number(value) for value in self.beyond_examples],
+            "dtype": self.dtype,
         }
 
     @classmethod
@@ -145,6 +163,12 @@ class NumericProfile:
                 raise ValueError(f"{what}: null_quantiles must hold [level, value] pairs")
             pairs.append((_number(pair[0], f"{what}: null_quantiles"), _number(pair[1], what)))
         count, null_count = _totals(data, what)
+        beyond = [_integer(v, f"{what}: beyond") for v in _sequence(data, "beyond", what) or [0, 0]]
+        if len(beyond) != 2:
+            raise ValueError(f"{what}: beyond must hold two counts")
+        dtype = data.get("dtype", "")
+        if not isinstance(dtype, str):
+            raise ValueError(f"{what}: dtype must be a string")
         profile = cls(
             count=count,
             null_count=null_count,
@@ -156,6 +180,12 @@ class NumericProfile:
             counts=counts,
             null_quantiles=tuple(pairs),
             tail_means=(tail_means[0], tail_means[1]),
+            beyond=(beyond[0], beyond[1]),
+            beyond_examples=tuple(
+                _number(v, f"{what}: beyond_examples")
+                for v in _sequence(data, "beyond_examples", what)
+            ),
+            dtype=dtype,
         )
         if len(counts) != len(edges) + 1:
             raise ValueError(
@@ -179,6 +209,17 @@ class CategoricalProfile:
     ``categories`` are sorted by descending count, then label, on a reference
     profile; a current profile keeps the reference's categories and order.
     ``other_count`` counts non-null values whose label is not in ``categories``.
+
+    A reference profile keeps every label seen at least ``kept_from`` times
+    (1: every label seen); ``rare_frequencies[s - 1]`` is the number of labels
+    seen exactly ``s`` times among those it does not keep (``s < kept_from``).
+    Together with the kept counts they give the frequencies of frequencies
+    that Good-Turing estimates of unseen mass need.
+
+    A current profile describes the labels outside the reference's categories:
+    ``other_frequencies`` holds ``(s, labels seen s times)`` pairs and
+    ``other_top`` up to five ``(label, count)`` pairs, most frequent first.
+    ``dtype`` is the column's pandas dtype name.
     """
 
     count: int
@@ -186,7 +227,20 @@ class CategoricalProfile:
     categories: tuple[str, ...]
     counts: tuple[int, ...]
     other_count: int = 0
+    kept_from: int = 1
+    rare_frequencies: tuple[int, ...] = ()
+    other_frequencies: tuple[tuple[int, int], ...] = ()
+    other_top: tuple[tuple[str, int], ...] = ()
+    dtype: str = ""
     kind: Literal["categorical"] = "categorical"
+
+    def frequency(self, times: int) -> int:
+        """How many reference labels were seen exactly ``times`` times."""
+        if times < 1:
+            raise ValueError(f"times must be at least 1, got {times}")
+        if times < self.kept_from:
+            return self.rare_frequencies[times - 1] if times <= len(self.rare_frequencies) else 0
+        return sum(1 for count in self.counts if count == times)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the inverse of :meth:`from_dict`."""
@@ -197,6 +251,11 @@ class CategoricalProfile:
             "categories": list(self.categories),
             "counts": list(self.counts),
             "other_count": self.other_count,
+            "kept_from": self.kept_from,
+            "rare_frequencies": list(self.rare_frequencies),
+            "other_frequencies": [list(pair) for pair in self.other_frequencies],
+            "other_top": [list(pair) for pair in self.other_top],
+            "dtype": self.dtype,
         }
 
     @classmethod
@@ -212,6 +271,21 @@ class CategoricalProfile:
         counts = _counts(data, what)
         count, null_count = _totals(data, what)
         other_count = _integer(data.get("other_count", 0), f"{what}: other_count")
+        kept_from = _integer(data.get("kept_from", 1), f"{what}: kept_from")
+        rare = tuple(
+            _integer(value, f"{what}: rare_frequencies")
+            for value in _sequence(data, "rare_frequencies", what)
+        )
+        pairs = []
+        for pair in _sequence(data, "other_frequencies", what):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError(f"{what}: other_frequencies must hold [times, labels] pairs")
+            pairs.append((_integer(pair[0], what), _integer(pair[1], what)))
+        top = []
+        for pair in _sequence(data, "other_top", what):
+            if not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str):
+                raise ValueError(f"{what}: other_top must hold [label, count] pairs")
+            top.append((pair[0], _integer(pair[1], what)))
         if len(counts) != len(categories):
             raise ValueError(f"{what}: {len(counts)} counts for {len(categories)} categories")
         if len(set(categories)) != len(categories):
@@ -221,12 +295,19 @@ class CategoricalProfile:
                 f"{what}: counts and other_count sum to {sum(counts) + other_count}, "
                 f"not count {count}"
             )
+        if kept_from < 1 or len(rare) >= kept_from:
+            raise ValueError(f"{what}: rare_frequencies must hold kept_from - 1 numbers at most")
         return cls(
             count=count,
             null_count=null_count,
             categories=tuple(categories),
             counts=counts,
             other_count=other_count,
+            kept_from=kept_from,
+            rare_frequencies=rare,
+            other_frequencies=tuple(pairs),
+            other_top=tuple(top),
+            dtype=str(data.get("dtype", "")),
         )
 
 
@@ -288,11 +369,16 @@ class DatasetProfile:
         Raises
         ------
         ValueError
-            When ``data`` is not a format-1 mlgates profile or a column is malformed.
+            When ``data`` is not a format-2 mlgates profile or a column is malformed.
         """
         if not isinstance(data, Mapping):
             raise ValueError(
                 f"not an mlgates profile: expected an object, got {type(data).__name__}"
+            )
+        if data.get("format") == 1:
+            raise ValueError(
+                "a profile written by an older mlgates (format 1): profile the data again "
+                "with 'mlgates profile'"
             )
         if data.get("format") != FORMAT:
             raise ValueError(

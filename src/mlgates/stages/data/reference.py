@@ -39,7 +39,7 @@ def reference_columns(config: DataConfig, context: Context) -> list[str]:
 
 
 def _load(path: Path, config: DataConfig, context: Context) -> DatasetProfile:
-    from mlgates.stats.profile import DatasetProfile, profile_dataset
+    from mlgates.stats.profile import FORMAT, DatasetProfile, profile_dataset
 
     digest = context.file_hash(path)
     if is_profile(path):
@@ -47,7 +47,7 @@ def _load(path: Path, config: DataConfig, context: Context) -> DatasetProfile:
             return DatasetProfile.load(path)
         except (OSError, ValueError) as exc:
             raise InputError(f"{context.display(path)}: not a reference profile: {exc}") from None
-    settings = json.dumps({"bins": config.bins}, sort_keys=True)
+    settings = json.dumps({"bins": config.bins, "format": FORMAT}, sort_keys=True)
     key = hashlib.sha256(f"{digest}\n{settings}".encode()).hexdigest()[:32]
     cached = context.cache_dir / f"profile-{key}.json" if context.cache_dir else None
     found = _read_cache(cached)
