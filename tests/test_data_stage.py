@@ -69,7 +69,8 @@ def test_clean_half_passes_every_check(cancer: Path):
     record = run(cancer)
     assert blocking(record) == {}
     ids = [c.id for c in record.checks]
-    assert ids[:2] == ["data::columns", "data::schema"]
+    assert ids[:3] == ["data::columns", "data::types", "data::schema"]
+    assert "data::out_of_range[mean area]" in ids and "data::out_of_range[clinic]" in ids
     assert "data::drift[clinic]" in ids and "data::missing_share[mean area]" in ids
     assert record.check("data::drift[clinic]").method == "jensenshannon"
     assert record.check("data::drift[mean radius]").method == "wasserstein"
@@ -170,7 +171,7 @@ def test_reference_profile_is_cached_by_content(cancer: Path):
     # a damaged cache entry is rebuilt, never trusted
     cached[0].write_text("{not json")
     assert run(cancer).check("data::drift[clinic]").status is Status.PASS
-    assert json.loads(cached[0].read_text())["format"] == 1
+    assert json.loads(cached[0].read_text())["format"] == 2
 
 
 @pytest.mark.skipif(

@@ -420,12 +420,16 @@ def test_text_value_in_a_numeric_column_fails_that_column_only(project: Path):
     done, record = run_json(project)
     assert done.returncode == 1
     found = checks(record)
-    bmi = found["data::drift[bmi]"]
-    assert bmi["status"] == "fail"
-    assert "bmi" in bmi["message"] and "text" in bmi["message"] and "numbers" in bmi["message"]
-    others = {k: c["status"] for k, c in found.items() if k != "data::drift[bmi]"}
-    assert "error" not in others.values(), others
-    assert list(others.values()).count("pass") >= len(others) - 1, others
+    types = found["data::types"]
+    assert types["status"] == "fail"
+    for fragment in ("bmi", "was number (float64)", "now text"):
+        assert fragment in types["message"], types["message"]
+    for check in ("data::drift[bmi]", "data::out_of_range[bmi]"):
+        assert found[check]["status"] == "skipped"
+        assert "type changed" in found[check]["message"]
+    changed = {"data::types", "data::drift[bmi]", "data::out_of_range[bmi]"}
+    others = {k: c["status"] for k, c in found.items() if k not in changed}
+    assert set(others.values()) == {"pass"}, others
     assert found["data::missing_share[bmi]"]["status"] == "pass"
 
 

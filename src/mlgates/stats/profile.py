@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mlgates.stats.categorical import categorical_against, categorical_reference
+from mlgates.stats.columns import type_family
 from mlgates.stats.noise import NULL_DRAWS, NULL_LEVELS, TAIL_LEVEL, wasserstein_null_table
 from mlgates.stats.numeric import numeric_against, numeric_reference
 from mlgates.stats.summaries import (
@@ -143,7 +144,7 @@ def profile_reference(
         profile = categorical_reference(values, max_categories)
     else:
         raise ValueError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
-    return replace(profile, dtype=str(values.dtype))
+    return replace(profile, dtype=str(values.dtype), family=type_family(values))
 
 
 def profile_against(reference: ColumnProfile, values: pd.Series) -> ColumnProfile:
@@ -175,7 +176,7 @@ def profile_against(reference: ColumnProfile, values: pd.Series) -> ColumnProfil
         profile = numeric_against(reference, values)
     else:
         profile = categorical_against(reference, values)
-    return replace(profile, dtype=str(values.dtype))
+    return replace(profile, dtype=str(values.dtype), family=type_family(values))
 
 
 def _resolve_names(frame: pd.DataFrame, columns: Sequence[str] | None) -> dict[str, Any]:

@@ -94,8 +94,9 @@ class NumericProfile:
     On a current profile, ``beyond`` counts the values below the reference's
     ``min`` and above its ``max`` (infinities included), and ``beyond_examples``
     holds up to five of them, the most extreme first. ``dtype`` is the column's
-    pandas dtype name (``datetime64[ns]`` marks a column of date-times, whose
-    numbers are nanoseconds since 1970).
+    pandas dtype name and ``family`` its type family
+    (:func:`mlgates.stats.columns.type_family`); date-times are profiled as
+    nanoseconds since 1970.
     """
 
     count: int
@@ -111,12 +112,13 @@ class NumericProfile:
     beyond: tuple[int, int] = (0, 0)
     beyond_examples: tuple[float, ...] = ()
     dtype: str = ""
+    family: str = ""
     kind: Literal["numeric"] = "numeric"
 
     @property
     def temporal(self) -> bool:
         """Whether the column holds date-times (values are nanoseconds since 1970)."""
-        return self.dtype.startswith("datetime64")
+        return self.family == "date-time"
 
     @property
     def scale(self) -> float:
@@ -140,6 +142,7 @@ class NumericProfile:
             "beyond": list(self.beyond),
             "beyond_examples": [json_number(value) for value in self.beyond_examples],
             "dtype": self.dtype,
+            "family": self.family,
         }
 
     @classmethod
@@ -186,6 +189,7 @@ class NumericProfile:
                 for v in _sequence(data, "beyond_examples", what)
             ),
             dtype=dtype,
+            family=str(data.get("family", "")),
         )
         if len(counts) != len(edges) + 1:
             raise ValueError(
@@ -219,7 +223,7 @@ class CategoricalProfile:
     A current profile describes the labels outside the reference's categories:
     ``other_frequencies`` holds ``(s, labels seen s times)`` pairs and
     ``other_top`` up to five ``(label, count)`` pairs, most frequent first.
-    ``dtype`` is the column's pandas dtype name.
+    ``dtype`` is the column's pandas dtype name and ``family`` its type family.
     """
 
     count: int
@@ -232,6 +236,7 @@ class CategoricalProfile:
     other_frequencies: tuple[tuple[int, int], ...] = ()
     other_top: tuple[tuple[str, int], ...] = ()
     dtype: str = ""
+    family: str = ""
     kind: Literal["categorical"] = "categorical"
 
     def frequency(self, times: int) -> int:
@@ -256,6 +261,7 @@ class CategoricalProfile:
             "other_frequencies": [list(pair) for pair in self.other_frequencies],
             "other_top": [list(pair) for pair in self.other_top],
             "dtype": self.dtype,
+            "family": self.family,
         }
 
     @classmethod
@@ -308,6 +314,7 @@ class CategoricalProfile:
             other_frequencies=tuple(pairs),
             other_top=tuple(top),
             dtype=str(data.get("dtype", "")),
+            family=str(data.get("family", "")),
         )
 
 

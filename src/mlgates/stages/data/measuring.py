@@ -9,11 +9,12 @@ skips its own checks with the reason; the other columns are judged as usual.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed, reading
 from mlgates.core import ConfigError, InputError, MlgatesError, Status, check_id
-from mlgates.stages.data.planning import COLUMNS_CHECK, SCHEMA_CHECK, load_schema
+from mlgates.stages.data.planning import COLUMNS_CHECK, SCHEMA_CHECK, TYPES_CHECK, load_schema
 from mlgates.stages.data.reference import reference_profile
 from mlgates.stages.data.settings import STAGE, DataConfig
 from mlgates.thresholds import Anchor
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
     from mlgates.context import Context
     from mlgates.stats.drift import DriftAssessment
-    from mlgates.stats.profile import DatasetProfile
+    from mlgates.stats.novelty import NoveltyAssessment
+    from mlgates.stats.profile import ColumnProfile, DatasetProfile, NumericProfile
 
 
 class DataRun:
@@ -37,6 +39,7 @@ class DataRun:
         self._current_profile: DatasetProfile | None = None
         self._drift: dict[str, DriftAssessment | Measurement] | None = None
         self._expectations: dict[str, Measurement] | None = None
+        self._type_changes: dict[str, str] | None = None
 
     @property
     def reference(self) -> DatasetProfile:
@@ -68,7 +71,11 @@ class DataRun:
             if check.metric == COLUMNS_CHECK:
                 return self._columns()
             if check.metric == SCHEMA_CHECK:
-                return self._schema()
+                return self._schema(plan)
+            if check.metric == TYPES_CHECK:
+                return self._types()
+            if check.metric == "out_of_range":
+                return self._out_of_range(check, plan)
             if check.metric == "drift":
                 return self._drift_measurement(check, plan)
             if check.metric == "drift_share":
@@ -103,11 +110,19 @@ class DataRun:
             message=f"all {len(reference_columns)} reference columns present",
         )
 
-    def _schema(self) -> Measurement:
+    def _schema(self, plan: Sequence[PlannedCheck]) -> Measurement:
         from mlgates.stages.data.schema import validate_frame
 
         assert self.config.schema is not None
         report = validate_frame(self.current, load_schema(self.config.schema, self.context))  # type: ignore[arg-type]
+        moved: list[str] = []
+        if any(check.metric == TYPES_CHECK for check in plan):
+            changed = self.type_changes
+            moved = sorted({f.column for f in report.failures if f.column in changed})
+            kept = tuple(f for f in report.failures if f.column not in changed)
+            report = replace(report, failures=kept)
+        moved_note = f"; type changes reported by {TYPES_CHECK}: {', '.join(moved[:10])}"
+        moved_note = moved_note if moved else ""
         details: dict[str, Any] = {
             "failures": [
                 {
@@ -128,16 +143,120 @@ class DataRun:
                 value=0.0,
                 status=Status.PASS,
                 method="pandera",
-                message=f"{report.rows} rows match the schema{note}",
+                message=f"{report.rows} rows match the schema{note}{moved_note}",
                 details=details,
             )
         return Measurement(
             value=float(len(report.failures)),
             status=Status.FAIL,
             method="pandera",
-            message=report.summary(),
+            message=report.summary() + moved_note,
             details=details,
         )
+
+    # -- types -----------------------------------------------------------------------
+
+    @property
+    def type_changes(self) -> dict[str, str]:
+        """Columns whose type family changed since the reference, with a description."""
+        if self._type_changes is None:
+            self._type_changes = self._find_type_changes()
+        return self._type_changes
+
+    def _find_type_changes(self) -> dict[str, str]:
+        from mlgates.stats.columns import compatible_families, type_family
+        from mlgates.text import shorten
+
+        changes = {}
+        present = {str(c): c for c in self.current.columns}
+        for name, profile in self.reference.columns.items():
+            if name not in present or not profile.family:
+                continue
+            values = self.current[present[name]]
+            if values.ndim != 1:
+                continue
+            family = type_family(values)
+            if compatible_families(profile.family, family, values):
+                continue
+            examples = ", ".join(
+                repr(shorten(str(v), 30)) for v in values.dropna().unique()[:3].tolist()
+            )
+            changes[name] = (
+                f"was {profile.family} ({profile.dtype}), now {family or 'empty'} "
+                f"({values.dtype})" + (f", e.g. {examples}" if examples else "")
+            )
+        return changes
+
+    def _types(self) -> Measurement:
+        changes = self.type_changes
+        if not changes:
+            return Measurement(
+                value=0.0,
+                status=Status.PASS,
+                message=f"all {len(self.reference.columns)} profiled columns keep their type",
+            )
+        shown = "; ".join(f"{name}: {why}" for name, why in list(changes.items())[:5])
+        more = f"; +{len(changes) - 5} more" if len(changes) > 5 else ""
+        return Measurement(
+            value=float(len(changes)),
+            status=Status.FAIL,
+            message=f"{len(changes)} column(s) changed type: {shown}{more}",
+            details={"changed": dict(changes)},
+        )
+
+    def _summaries(self, column: str) -> tuple[ColumnProfile, ColumnProfile] | Measurement:
+        """The reference and current summaries of ``column``, or why there are none."""
+        reference, current = self.reference, self.current_profile
+        if column in reference.unprofiled:
+            return Measurement(
+                status=Status.SKIPPED, message=f"{column}: {reference.unprofiled[column]}"
+            )
+        if column in self.type_changes:
+            return Measurement(
+                status=Status.SKIPPED,
+                message=f"{column}: type changed ({self.type_changes[column]}); see {TYPES_CHECK}",
+            )
+        if column in current.unprofiled:
+            return Measurement(
+                value=1.0,
+                status=Status.FAIL,
+                message=f"{column}: the current data {current.unprofiled[column]}",
+            )
+        ref, cur = reference.columns.get(column), current.columns.get(column)
+        if ref is None or cur is None:
+            where = "reference" if ref is None else "current data"
+            return Measurement(
+                status=Status.ERROR, message=f"column {column!r} is not in the {where}"
+            )
+        return ref, cur
+
+    # -- values the reference never saw ----------------------------------------------
+
+    def _out_of_range(self, check: PlannedCheck, plan: Sequence[PlannedCheck]) -> Measurement:
+        from mlgates.stats.novelty import DEFAULT_THRESHOLD, assess_labels, assess_range
+        from mlgates.stats.summaries import NumericProfile
+
+        column = check.selector
+        assert column is not None
+        pair = self._summaries(column)
+        if isinstance(pair, Measurement):
+            return pair
+        ref, cur = pair
+        family = sum(1 for c in plan if c.metric == "out_of_range")
+        alpha = (1.0 - self.config.drift_confidence) / max(family, 1)
+        threshold = check.threshold.value if check.threshold is not None else DEFAULT_THRESHOLD
+        if isinstance(ref, NumericProfile):
+            assert isinstance(cur, NumericProfile)
+            result = assess_range(ref, cur, alpha=alpha, threshold=threshold)
+            where = f"beyond the reference's range [{_range_text(ref)}]"
+            method = "beta-binomial"
+        else:
+            assert not isinstance(cur, NumericProfile)
+            result = assess_labels(ref, cur, alpha=alpha, threshold=threshold)
+            seen = "labels" if ref.kept_from == 1 else f"{len(ref.categories)} most frequent labels"
+            where = f"outside the reference's {seen}"
+            method = "good-turing"
+        return novelty_measurement(column, result, where, method)
 
     # -- drift -----------------------------------------------------------------------
 
@@ -163,23 +282,10 @@ class DataRun:
 
         column = check.selector
         assert column is not None
-        reference, current = self.reference, self.current_profile
-        if column in reference.unprofiled:
-            return Measurement(
-                status=Status.SKIPPED, message=f"{column}: {reference.unprofiled[column]}"
-            )
-        if column in current.unprofiled:
-            return Measurement(
-                value=1.0,
-                status=Status.FAIL,
-                message=f"{column}: the current data {current.unprofiled[column]}",
-            )
-        ref, cur = reference.columns.get(column), current.columns.get(column)
-        if ref is None or cur is None:
-            where = "reference" if ref is None else "current data"
-            return Measurement(
-                status=Status.ERROR, message=f"column {column!r} is not in the {where}"
-            )
+        pair = self._summaries(column)
+        if isinstance(pair, Measurement):
+            return pair
+        ref, cur = pair
         method = self.config.column(column).method
         fitting = methods_for(ref)
         if method is not None and method not in fitting:
@@ -380,3 +486,46 @@ def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
             "top_changes": [list(change) for change in result.top_changes],
         },
     )
+
+
+def novelty_measurement(
+    column: str, result: NoveltyAssessment, where: str, method: str
+) -> Measurement:
+    """A novelty assessment as a measurement whose message names the count, range and examples."""
+    share = f"{result.count} of {result.n_current} values ({result.share:.2%}) {where}"
+    chance = f"chance explains {result.expected:.3g} (n {result.n_reference})"
+    examples = f"; e.g. {', '.join(result.examples[:3])}" if result.examples else ""
+    if result.top is not None and result.flagged:
+        label, times = result.top
+        examples = f"; most frequent new value {label!r} x{times}" + (
+            f", also {', '.join(repr(e) for e in result.examples[1:3])}"
+            if len(result.examples) > 1
+            else ""
+        )
+    if result.flagged:
+        verdict = f"{share}; {chance}, p {result.p_value:.2g}{examples}"
+    elif result.count:
+        verdict = f"{share}; {chance}: no evidence of new values{examples}"
+    else:
+        verdict = f"no value {where}"
+    return Measurement(
+        value=result.share,
+        bound=result.threshold,
+        status=Status.FAIL if result.flagged else Status.PASS,
+        method=method,
+        message=f"{column}: {verdict}",
+        details={
+            "count": result.count,
+            "expected": result.expected,
+            "p_value": result.p_value,
+            "n_reference": result.n_reference,
+            "n_current": result.n_current,
+        },
+    )
+
+
+def _range_text(profile: NumericProfile) -> str:
+    from mlgates.stats.novelty import format_value
+
+    low, high = (format_value(v, profile.temporal) for v in (profile.min, profile.max))
+    return f"{low}, {high}"

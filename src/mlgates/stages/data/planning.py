@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 SCHEMA_CHECK = "schema"
 COLUMNS_CHECK = "columns"
+TYPES_CHECK = "types"
 
 
 def checked_columns(config: DataConfig, context: Context) -> list[str]:
@@ -37,6 +38,9 @@ def plan_data(config: DataConfig, context: Context) -> list[PlannedCheck]:
             PlannedCheck(
                 STAGE, COLUMNS_CHECK, description="reference columns present in current data"
             )
+        )
+        planned.append(
+            PlannedCheck(STAGE, TYPES_CHECK, description="reference columns keep their type")
         )
     if config.schema is not None:
         with reading("data.schema"):  # a broken schema file stops the run before judging
@@ -109,6 +113,16 @@ def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
         else:
             planned.append(
                 PlannedCheck(STAGE, "drift", column, description="default threshold of the method")
+            )
+    range_spec = by_metric.pop("out_of_range", None)
+    if config.reference is not None and settings.out_of_range:
+        if range_spec is not None:
+            planned.append(PlannedCheck.from_spec(STAGE, range_spec, selector=column))
+        else:
+            planned.append(
+                PlannedCheck(
+                    STAGE, "out_of_range", column, description="beyond what chance explains"
+                )
             )
     for spec in by_metric.values():
         planned.append(PlannedCheck.from_spec(STAGE, spec, selector=column))

@@ -28,6 +28,12 @@ METRICS: Mapping[str, MetricInfo] = {
         anchors=HISTORY_ANCHORS | {Anchor.REFERENCE},
         interval=True,
     ),
+    "out_of_range": MetricInfo(
+        "share of current values the reference never saw (numbers beyond its range, "
+        "labels it never held), decided against what chance explains",
+        direction=Direction.LOWER,
+        selector="column",
+    ),
     "drift_share": MetricInfo(
         "share of checked columns that drifted", direction=Direction.LOWER, anchors=HISTORY_ANCHORS
     ),
@@ -51,7 +57,7 @@ _KEYS = (
     "min_rows",
     "bins",
 )
-_COLUMN_KEYS = ("method", "drift", "checks")
+_COLUMN_KEYS = ("method", "drift", "out_of_range", "checks")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class ColumnSettings:
 
     method: str | None = None
     drift: bool = True
+    out_of_range: bool = True
     checks: tuple[CheckSpec, ...] = ()
 
 
@@ -127,6 +134,7 @@ def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
     return ColumnSettings(
         method=method,
         drift=reader.boolean("drift", True),
+        out_of_range=reader.boolean("out_of_range", True),
         checks=reader.checks("checks", STAGE, METRICS, selector=column),
     )
 
@@ -135,11 +143,15 @@ def validate_check(spec: CheckSpec, config: DataConfig, *, file: str | None = No
     """Reject checks the data gate cannot decide as written."""
     threshold = spec.threshold
     key = spec.origin.key
-    if threshold.metric == "drift" and threshold.op not in ("<=", "<"):
+    decided_by_stage = threshold.metric in ("drift", "out_of_range")
+    if decided_by_stage and (threshold.op not in ("<=", "<") or threshold.anchor is not None):
         raise ConfigError(
-            f"a drift bound is a maximum: write 'drift <= {threshold.value:g}'", file=file, key=key
+            f"a {threshold.metric} bound is a maximum: write "
+            f"'{threshold.metric} <= {threshold.value:g}'",
+            file=file,
+            key=key,
         )
-    needs_reference = threshold.metric == "drift" or threshold.anchor is Anchor.REFERENCE
+    needs_reference = decided_by_stage or threshold.anchor is Anchor.REFERENCE
     if needs_reference and config.reference is None:
         raise ConfigError(
             f"{threshold} needs reference data: set data.reference", file=file, key=key
