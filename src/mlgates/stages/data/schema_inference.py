@@ -49,7 +49,8 @@ def infer_schema(
         extreme. Integer bounds are rounded outward.
     max_categories : int
         String, object, categorical and boolean columns with at most this many
-        distinct values get an ``isin`` check; others only dtype and nullability.
+        distinct values, none of them seen only once, get an ``isin`` check;
+        others only dtype and nullability.
     identifiers : sequence of str
         Identifier columns: checked for uniqueness, with no range or value set
         (new rows bring new identifiers).
@@ -183,13 +184,22 @@ def _infer_checks(series: pd.Series, margin: float, max_categories: int) -> list
 
 
 def _set_check(series: pd.Series, max_categories: int) -> list[pa.Check]:
+    """An ``isin`` check when the value set looks closed: few values, none seen only once.
+
+    A value seen once says the sample has not met every value yet (Good-Turing:
+    the share of values seen once estimates the share of values not seen at
+    all), so a new batch may hold one by chance; such open sets get no value
+    set, and the data gate's ``out_of_range`` check judges new values against
+    chance instead.
+    """
     try:
-        uniques = pd.Series(series.dropna().unique())
+        counts = series.dropna().value_counts(sort=False)
     except TypeError:  # unhashable values such as lists
         return []
-    if len(uniques) == 0 or len(uniques) > max_categories:
+    counts = counts[counts > 0]  # a categorical dtype lists unused categories too
+    if len(counts) == 0 or len(counts) > max_categories or bool((counts == 1).any()):
         return []
-    values = uniques.tolist()
+    values = counts.index.tolist()
     if not all(isinstance(value, _YAML_SCALARS) for value in values):
         return []
     try:
