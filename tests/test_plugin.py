@@ -50,21 +50,21 @@ def test_collects_one_item_per_check_with_readable_ids(gated: pytest.Pytester):
 
 def test_clean_halves_pass_and_the_run_is_recorded(gated: pytest.Pytester):
     result = gated.runpytest_subprocess("--mlgates")
-    result.assert_outcomes(passed=37)
+    result.assert_outcomes(passed=38)
     assert result.ret == 0
     records = history(gated)
     assert len(records) == 1 and records[0]["source"] == "pytest"
     assert records[0]["blocked"] is False
-    assert len([c for g in records[0]["gates"] for c in g["checks"]]) == 37
+    assert len([c for g in records[0]["gates"] for c in g["checks"]]) == 38
     assert (gated.path / ".mlgates" / "report.html").is_file()
-    result.stdout.fnmatch_lines(["mlgates: passed: 37 checks from mlgates.toml"])
+    result.stdout.fnmatch_lines(["mlgates: passed: 38 checks from mlgates.toml"])
 
 
 def test_failing_check_is_a_short_failure_without_traceback(gated: pytest.Pytester):
     (gated.path / "mlgates.toml").write_text(CONFIG.format(rows=100000))
     result = gated.runpytest_subprocess("--mlgates")
     assert result.ret == 1
-    result.assert_outcomes(passed=36, failed=1)
+    result.assert_outcomes(passed=37, failed=1)
     output = result.stdout.str()
     assert "FAIL data::row_count: row_count = 221 fails >= 100000" in output
     assert "value 221, bound 100000" in output
@@ -101,11 +101,11 @@ def test_junitxml_carries_value_bound_and_status(gated: pytest.Pytester):
 def test_xdist_workers_report_to_one_history_record(gated: pytest.Pytester):
     (gated.path / "mlgates.toml").write_text(CONFIG.format(rows=100000))
     result = gated.runpytest_subprocess("--mlgates", "-n", "2")
-    result.assert_outcomes(passed=36, failed=1)
+    result.assert_outcomes(passed=37, failed=1)
     records = history(gated)
     assert len(records) == 1
     checks = [c for g in records[0]["gates"] for c in g["checks"]]
-    assert len(checks) == 37 and records[0]["blocked"] is True
+    assert len(checks) == 38 and records[0]["blocked"] is True
     assert any(name.endswith("current.csv") for name in records[0]["files"])
 
 
@@ -164,7 +164,7 @@ def test_history_bounds_follow_earlier_full_runs(gated: pytest.Pytester):
     assert [r["partial"] for r in history(gated)] == [True, True, True, True]
     # a full passing run is
     config.write_text(CONFIG.format(rows=100))
-    gated.runpytest_subprocess("--mlgates").assert_outcomes(passed=37)
+    gated.runpytest_subprocess("--mlgates").assert_outcomes(passed=38)
     config.write_text(previous)
     gated.runpytest_subprocess("--mlgates", "-k", "row_count").assert_outcomes(passed=1)
 

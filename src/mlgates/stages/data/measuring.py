@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlgates.context import Context
+    from mlgates.stages.data.pii import ColumnScan
     from mlgates.stats.drift import DriftAssessment
     from mlgates.stats.novelty import NoveltyAssessment
     from mlgates.stats.profile import ColumnProfile, DatasetProfile, NumericProfile
@@ -62,8 +63,12 @@ class DataRun:
         return self._current_profile
 
     def measure_all(self, plan: Sequence[PlannedCheck]) -> dict[str, Measurement]:
-        """One measurement per planned check, keyed by id."""
-        return {check.id: self.measure(check, plan) for check in plan}
+        """One measurement per planned check, keyed by id, plus the members of families."""
+        measured = {check.id: self.measure(check, plan) for check in plan}
+        for check in plan:
+            if check.metric == "pii" and check.family:
+                measured.update(self._pii_members(check))
+        return measured
 
     def measure(self, check: PlannedCheck, plan: Sequence[PlannedCheck]) -> Measurement:
         """The measurement of one check; a problem with it fails that check alone."""
@@ -76,6 +81,8 @@ class DataRun:
                 return self._types()
             if check.metric == "out_of_range":
                 return self._out_of_range(check, plan)
+            if check.metric == "pii" and check.family:
+                return self._pii_family()
             if check.metric == "drift":
                 return self._drift_measurement(check, plan)
             if check.metric == "drift_share":
@@ -257,6 +264,51 @@ class DataRun:
             where = f"outside the reference's {seen}"
             method = "good-turing"
         return novelty_measurement(column, result, where, method)
+
+    # -- personal data ---------------------------------------------------------------
+
+    def _text_columns(self) -> list[str]:
+        from mlgates.stats.columns import type_family
+
+        found = []
+        for label in self.current.columns:
+            values = self.current[label]
+            if values.ndim == 1 and type_family(values) == "text":
+                found.append(str(label))
+        return found
+
+    def _pii_family(self) -> Measurement:
+        columns = self._text_columns()
+        if not columns:
+            return Measurement(status=Status.PASS, message="no text column to scan")
+        return Measurement(
+            status=Status.PASS, message=f"{len(columns)} text column(s) scanned", value=0.0
+        )
+
+    def _pii_members(self, family: PlannedCheck) -> dict[str, Measurement]:
+        from mlgates.stages.data.pii import scan_column
+
+        settings = self.config.pii
+        kinds, budget = settings.kinds, settings.budget
+        by_label = {str(c): c for c in self.current.columns}
+        members = {}
+        for column in self._text_columns():
+            member = self._pii_member(family, column)
+            scan = scan_column(self.current[by_label[column]], kinds=kinds, budget=budget)
+            members[member.id] = pii_measurement(
+                member, column, scan, allowed=settings.allow.get(column, ())
+            )
+        return members
+
+    def _pii_member(self, family: PlannedCheck, column: str) -> PlannedCheck:
+        specs = [
+            spec
+            for spec in (*self.config.checks, *self.config.column(column).checks)
+            if spec.metric == "pii" and spec.threshold.selector == column
+        ]
+        if specs:
+            return PlannedCheck.from_spec(STAGE, specs[-1])
+        return family.member(column)
 
     # -- drift -----------------------------------------------------------------------
 
@@ -529,3 +581,44 @@ def _range_text(profile: NumericProfile) -> str:
 
     low, high = (format_value(v, profile.temporal) for v in (profile.min, profile.max))
     return f"{low}, {high}"
+
+
+def pii_measurement(
+    check: PlannedCheck, column: str, scan: ColumnScan, *, allowed: Sequence[str]
+) -> Measurement:
+    """A column's scan as a measurement: fails on a kind the column may not hold."""
+    bound = check.threshold.value if check.threshold is not None else 0.0
+    flagged = [f for f in scan.findings if f.kind not in allowed]
+    rows = max((f.rows for f in flagged), default=0)
+    share = rows / scan.rows_total if scan.rows_total else 0.0
+    failed = bool(flagged) and share > bound
+    found = "; ".join(f.describe() for f in flagged)
+    tolerated = [f"{f.kind} ({f.rows:,} rows, allowed)" for f in scan.findings if f.kind in allowed]
+    scope = scan.describe().split(". ", 1)[0]
+    if flagged:
+        message = f"{column}: personal data: {found}"
+    else:
+        message = f"{column}: no personal data of a kind it may not hold"
+    if tolerated:
+        message += f"; {', '.join(tolerated)}"
+    return Measurement(
+        value=share,
+        bound=bound,
+        status=Status.FAIL if failed else Status.PASS,
+        method="pii scan",
+        message=f"{message} ({scope})",
+        details={
+            "rows_scanned": scan.rows_scanned,
+            "rows_total": scan.rows_total,
+            "findings": [
+                {
+                    "kind": f.kind,
+                    "rows": f.rows,
+                    "examples": list(f.examples),
+                    "allowed": f.kind in allowed,
+                }
+                for f in scan.findings
+            ],
+        },
+        check=check,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgates.authoring import CheckSpec, PlannedCheck, reading
+from mlgates.authoring import FAMILY, CheckSpec, PlannedCheck, reading
 from mlgates.core import ConfigError
 from mlgates.stages.data.reference import reference_columns
 from mlgates.stages.data.settings import METRICS, STAGE, DataConfig
@@ -53,11 +53,30 @@ def plan_data(config: DataConfig, context: Context) -> list[PlannedCheck]:
     for spec in config.checks:
         if METRICS[spec.metric].selector is None:
             planned.append(PlannedCheck.from_spec(STAGE, spec))
+    if config.pii.enabled:
+        planned.append(_plan_pii(config, context))
     checked = checked_columns(config, context)
     _reject_unchecked_columns(config, checked, context)
     for column in checked:
         planned.extend(_plan_column(config, column))
     return _deduplicate(planned)
+
+
+def _plan_pii(config: DataConfig, context: Context) -> PlannedCheck:
+    """The compliance scan: one family, a member per text column found while measuring."""
+    with reading("data.current"):
+        present = set(context.columns(config.current))
+    for column in config.pii.allow:
+        if column not in present:
+            raise ConfigError(
+                f"allows personal data in {column!r}, which is not a column of the current "
+                f"data{did_you_mean(column, present)}",
+                key=f"data.pii.allow.{column}",
+            )
+    specs = [s for s in config.checks if s.metric == "pii" and s.threshold.selector is None]
+    if specs:
+        return PlannedCheck.from_spec(STAGE, specs[-1], selector=FAMILY)
+    return PlannedCheck(STAGE, "pii", FAMILY, description="personal data in text columns")
 
 
 def load_schema(path: Path, context: Context) -> object:
@@ -105,6 +124,7 @@ def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
         {spec.metric: spec for spec in config.checks if spec.threshold.selector == column}
     )
     by_metric.update({spec.metric: spec for spec in settings.checks})
+    by_metric = {metric: spec for metric, spec in by_metric.items() if metric != "pii"}
     planned = []
     drift_spec = by_metric.pop("drift", None)
     if config.reference is not None and settings.drift:

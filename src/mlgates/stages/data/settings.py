@@ -9,6 +9,8 @@ from pathlib import Path
 
 from mlgates.authoring import HISTORY_ANCHORS, CheckSpec, MetricInfo, TableReader, replace_checks
 from mlgates.core import ConfigError, Direction, MissingExtraError
+from mlgates.stages.data.pii import PII_KINDS
+from mlgates.text import did_you_mean
 from mlgates.thresholds import Anchor
 
 STAGE = "data"
@@ -34,6 +36,12 @@ METRICS: Mapping[str, MetricInfo] = {
         direction=Direction.LOWER,
         selector="column",
     ),
+    "pii": MetricInfo(
+        "share of a text column's rows holding personal data of a kind the column is not "
+        "allowed to hold (e-mail, phone, payment card, IBAN, US SSN, IP address)",
+        direction=Direction.LOWER,
+        selector="column",
+    ),
     "drift_share": MetricInfo(
         "share of checked columns that drifted", direction=Direction.LOWER, anchors=HISTORY_ANCHORS
     ),
@@ -56,7 +64,9 @@ _KEYS = (
     "drift_confidence",
     "min_rows",
     "bins",
+    "pii",
 )
+_PII_KEYS = ("enabled", "allow", "kinds", "budget")
 _COLUMN_KEYS = ("method", "drift", "out_of_range", "checks")
 
 
@@ -68,6 +78,16 @@ class ColumnSettings:
     drift: bool = True
     out_of_range: bool = True
     checks: tuple[CheckSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class PiiSettings:
+    """The ``[data.pii]`` table: the compliance scan of text columns."""
+
+    enabled: bool = True
+    allow: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kinds: tuple[str, ...] = PII_KINDS
+    budget: int = 200_000
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class DataConfig:
     drift_confidence: float = 0.99
     min_rows: int = 100
     bins: int = 100
+    pii: PiiSettings = field(default_factory=PiiSettings)
 
     def column(self, name: str) -> ColumnSettings:
         """The overrides for ``name`` (defaults when there are none)."""
@@ -119,6 +140,7 @@ def parse_data_config(table: TableReader) -> DataConfig:
         drift_confidence=table.number("drift_confidence", 0.99, minimum=0.5, maximum=0.99999),
         min_rows=table.integer("min_rows", 100, minimum=1),
         bins=table.integer("bins", 100, minimum=10, maximum=MAX_BINS),
+        pii=_pii_settings(table.sub("pii", table.table("pii"))),
     )
     for spec in config.checks + tuple(c for s in columns.values() for c in s.checks):
         validate_check(spec, config, file=table.file)
@@ -139,10 +161,46 @@ def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
     )
 
 
+def _pii_settings(reader: TableReader) -> PiiSettings:
+    reader.expect(_PII_KEYS)
+    kinds = reader.strings("kinds") or PII_KINDS
+    for kind in kinds:
+        if kind not in PII_KINDS:
+            raise reader.error("kinds", _unknown_kind(kind))
+    allow: dict[str, tuple[str, ...]] = {}
+    for column, allowed in reader.table("allow").items():
+        if isinstance(allowed, str):
+            allowed = [allowed]
+        if not isinstance(allowed, list) or not all(isinstance(k, str) for k in allowed):
+            raise reader.error(f"allow.{column}", 'expected a list of kinds, e.g. ["email"]')
+        for kind in allowed:
+            if kind not in PII_KINDS:
+                raise reader.error(f"allow.{column}", _unknown_kind(kind))
+        allow[column] = tuple(allowed)
+    return PiiSettings(
+        enabled=reader.boolean("enabled", True),
+        allow=allow,
+        kinds=kinds,
+        budget=reader.integer("budget", 200_000, minimum=1_000),
+    )
+
+
+def _unknown_kind(kind: str) -> str:
+    return f"{kind!r} is not a kind of personal data{did_you_mean(kind, PII_KINDS)}; " + (
+        f"use {', '.join(PII_KINDS)}"
+    )
+
+
 def validate_check(spec: CheckSpec, config: DataConfig, *, file: str | None = None) -> None:
     """Reject checks the data gate cannot decide as written."""
     threshold = spec.threshold
     key = spec.origin.key
+    if threshold.metric == "pii" and (threshold.op not in ("<=", "<") or threshold.anchor):
+        raise ConfigError(
+            f"a pii bound is a maximum share of rows: write 'pii <= {threshold.value:g}'",
+            file=file,
+            key=key,
+        )
     decided_by_stage = threshold.metric in ("drift", "out_of_range")
     if decided_by_stage and (threshold.op not in ("<=", "<") or threshold.anchor is not None):
         raise ConfigError(
