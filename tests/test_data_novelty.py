@@ -17,6 +17,8 @@ from faker import Faker
 
 from mlgates import load_config, run_gates
 from mlgates.core import Status
+from mlgates.stats.novelty import assess_labels
+from mlgates.stats.profile import profile_against, profile_reference
 
 CONFIG = """
 [mlgates]
@@ -144,3 +146,14 @@ def test_an_allowed_column_that_does_not_exist_is_a_config_error(tmp_path: Path,
 
     with pytest.raises(ConfigError, match=r"data.pii.allow.emial.*did you mean 'email'"):
         judge(tmp_path, *split(customers, 2, 300), extra='pii = {allow = {emial = ["email"]}}')
+
+
+def test_a_large_reference_against_a_tiny_batch_does_not_overflow():
+    rng = np.random.default_rng(3)
+    labels = np.array([f"code{i}" for i in range(400)])
+    reference = profile_reference(pd.Series(rng.choice(labels, 10_000)))
+    current = profile_against(reference, pd.Series(rng.choice(labels[:50], 100)))
+    result = assess_labels(reference, current, alpha=0.01)
+    assert not result.flagged and result.count == 0
+    current = profile_against(reference, pd.Series(["new"] * 10 + list(rng.choice(labels, 90))))
+    assert assess_labels(reference, current, alpha=0.01).flagged

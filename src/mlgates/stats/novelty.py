@@ -179,9 +179,9 @@ def _one_sided_tail(reference: CategoricalProfile, current: CategoricalProfile) 
     by_times: dict[int, int] = dict(zip(times.tolist(), labels.tolist(), strict=True))
     for k, how_many in current.other_frequencies:
         by_times[k] = by_times.get(k, 0) + how_many
-    ratio = n / m
+    log_ratio = math.log(n / m)
     groups = [
-        (t, how_many, float(1.0 / (1.0 + ratio**t)) if ratio**t < 1e300 else 0.0)
+        (t, how_many, 1.0 / (1.0 + math.exp(min(t * log_ratio, 700.0))))
         for t, how_many in sorted(by_times.items())
     ]
     total = sum(t * how_many for t, how_many, _ in groups)
