@@ -24,6 +24,12 @@ from pandera.errors import SchemaError, SchemaErrors
 
 from mlgates.core import InputError
 from mlgates.files import read_user_text, write_text_atomically
+from mlgates.stages.data.schema_fast import (
+    Failure,
+    FastValidation,
+    check_identifier,
+    validate_fast,
+)
 from mlgates.text import shorten
 
 __all__ = [
@@ -43,6 +49,9 @@ _MAX_EXAMPLES = 5
 _MAX_EXAMPLE_CHARS = 40
 _MAX_SET_LABEL_CHARS = 40
 _NO_EXAMPLE_CHECKS = frozenset({"not_nullable", "column_in_dataframe"})
+_EXAMPLE_POOL = 4 * _MAX_EXAMPLES  # distinct values per check whose texts can become examples
+_CASES_KEPT = 4 * _EXAMPLE_POOL  # distinct values the fast path keeps (some may merge in the table)
+_TABLE_COLUMNS = ["schema_context", "column", "check", "failure_case", "weight"]
 
 
 class SchemaFileError(InputError, ValueError):
@@ -287,8 +296,11 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> SchemaReport:
     """Validate ``frame`` lazily and aggregate failures per (column, check).
 
-    Validation always runs at full depth, whatever pandera's environment
-    configuration says. The input frame is not modified.
+    The common column rules (presence, dtype, nullability, uniqueness and the
+    built-in value checks) are computed directly on the columns' values by
+    :mod:`.schema_fast`; pandera validates the rest. The report is the one
+    pandera alone would give. Validation always runs at full depth, whatever
+    pandera's environment configuration says. The input frame is not modified.
 
     Parameters
     ----------
@@ -301,21 +313,119 @@ def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> SchemaRep
     -------
     SchemaReport
     """
+    fast = validate_fast(frame, schema, sample=_CASES_KEPT)
+    if fast.rest is schema:  # nothing the fast path could take
+        return _validate_with_pandera(frame, schema)
+    errors = _pandera_errors(frame, fast.rest)
+    table = _failure_table(errors, fast, schema.name)
+    return _report(frame, schema, () if table is None else _aggregate(table))
+
+
+def _validate_with_pandera(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> SchemaReport:
+    """:func:`validate_frame` by pandera alone, aggregating pandera's own failure table.
+
+    The reference the fast path is held to, in tests and benchmarks.
+    """
+    errors = _pandera_errors(frame, schema)
+    failures = () if errors is None else _aggregate(errors.failure_cases)
+    return _report(frame, schema, failures)
+
+
+def _report(
+    frame: pd.DataFrame, schema: pa.DataFrameSchema, failures: tuple[ColumnFailure, ...]
+) -> SchemaReport:
+    return SchemaReport(
+        failures=failures, rows=len(frame), extra_columns=_extra_columns(frame, schema)
+    )
+
+
+def _pandera_errors(frame: pd.DataFrame, schema: pa.DataFrameSchema | None) -> SchemaErrors | None:
+    """Pandera's lazy validation of ``frame`` at full depth: its errors, or None."""
+    if schema is None:
+        return None
     work = frame.copy(deep=False)  # pandera attaches metadata to the object it checks
-    failure_cases: pd.DataFrame | None = None
     with config_context(validation_enabled=True, validation_depth="SCHEMA_AND_DATA"):
         try:
             schema.validate(work, lazy=True, inplace=True)
         except SchemaErrors as exc:
-            failure_cases = exc.failure_cases
+            return exc
         except SchemaError as exc:  # raised eagerly by some frame-level checks
-            failure_cases = SchemaErrors(schema, [exc], work).failure_cases
-    failures = () if failure_cases is None else _aggregate(failure_cases)
-    return SchemaReport(
-        failures=failures,
-        rows=len(frame),
-        extra_columns=_extra_columns(frame, schema),
+            return SchemaErrors(schema, [exc], work)
+    return None
+
+
+def _failure_table(
+    errors: SchemaErrors | None, fast: FastValidation, schema_name: object
+) -> pd.DataFrame | None:
+    """Pandera's failure-case table for its errors and the fast path's failures together.
+
+    Built as pandera consolidates its errors: one table per failure, the scalar
+    failures (a missing column, a dtype name) as one more, concatenated so the
+    failure values get the dtype they would get in a pandera run, and sorted by
+    schema context. A ``weight`` column carries the fast path's counts, whose
+    tables hold only a sample of distinct values.
+    """
+    tables: list[pd.DataFrame] = []
+    scalars: list[dict[str, object]] = []
+    for error in [] if errors is None else errors.schema_errors:
+        _add_error(error, tables, scalars)
+    tables.extend(_fast_table(failure) for failure in fast.failures)
+    scalars.extend(_missing_record(key, schema_name) for key in fast.missing)
+    if scalars:
+        tables.append(pd.DataFrame.from_records(scalars))
+    if not tables:
+        return None
+    combined = pd.concat(tables, ignore_index=True)
+    return combined.sort_values("schema_context", ascending=False, kind="stable")
+
+
+def _add_error(
+    error: SchemaError, tables: list[pd.DataFrame], scalars: list[dict[str, object]]
+) -> None:
+    """Add one pandera error as ``consolidate_failure_cases`` in pandera does."""
+    meta: dict[str, Any] = {
+        "schema_context": type(error.schema).__name__,
+        "check": check_identifier(error.check),
+        "weight": 1,
+    }
+    cases = error.failure_cases
+    if not isinstance(cases, pd.DataFrame):
+        scalars.append({"column": error.schema.name, "failure_case": cases, **meta})
+        return
+    if "column" in cases:
+        column: Any = cases["column"]
+    elif error.column_name is not None:
+        column = error.column_name
+    else:
+        column = error.schema.name
+    if isinstance(column, tuple):
+        column = [column] * len(cases)
+    tables.append(cases.assign(column=column, **meta)[_TABLE_COLUMNS])
+
+
+def _fast_table(failure: Failure) -> pd.DataFrame:
+    rows = len(failure.cases)
+    weight = np.zeros(rows, dtype=np.int64)
+    weight[:1] = failure.count
+    return pd.DataFrame(
+        {
+            "schema_context": ["Column"] * rows,
+            "column": [failure.column] * rows,
+            "check": [failure.check] * rows,
+            "failure_case": failure.cases,
+            "weight": weight,
+        }
     )
+
+
+def _missing_record(key: Hashable, schema_name: object) -> dict[str, object]:
+    return {
+        "column": schema_name,
+        "failure_case": key,
+        "schema_context": "DataFrameSchema",
+        "check": "column_in_dataframe",
+        "weight": 1,
+    }
 
 
 def _extra_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[str, ...]:
@@ -337,6 +447,7 @@ def _extra_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[str
 def _aggregate(cases: pd.DataFrame) -> tuple[ColumnFailure, ...]:
     """Group pandera's failure cases by (column, check), counting and sampling values.
 
+    Each row counts once, or ``weight`` times when the table has that column.
     All per-row work is vectorised; Python only loops over the groups and the
     handful of sampled example values.
     """
@@ -352,7 +463,8 @@ def _aggregate(cases: pd.DataFrame) -> tuple[ColumnFailure, ...]:
     table = pd.DataFrame({"column": column, "check": check, "value": value})
     group = table.groupby(["column", "check"], dropna=False, sort=False).ngroup().to_numpy()
     table["group"] = group
-    counts = np.bincount(group)
+    weight = cases["weight"].to_numpy(dtype=np.float64) if "weight" in cases else None
+    counts = np.rint(np.bincount(group, weights=weight)).astype(np.int64)
     firsts = table.drop_duplicates("group").sort_values("group")
 
     sampled = table[~table["check"].isin(_NO_EXAMPLE_CHECKS).to_numpy()]
@@ -364,7 +476,7 @@ def _aggregate(cases: pd.DataFrame) -> tuple[ColumnFailure, ...]:
             distinct = sampled.assign(value=sampled["value"].map(repr)).drop_duplicates(
                 ["group", "value"]
             )
-        distinct = distinct.groupby("group", sort=False).head(4 * _MAX_EXAMPLES)
+        distinct = distinct.groupby("group", sort=False).head(_EXAMPLE_POOL)
         for number, example in zip(distinct["group"], distinct["value"], strict=True):
             texts.setdefault(int(number), []).append(_short_text(example))
 
