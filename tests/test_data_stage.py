@@ -15,7 +15,7 @@ from mlgates import load_config, run_gates
 from mlgates.context import Context
 from mlgates.core import Status
 from mlgates.stages.data.reference import reference_profile
-from mlgates.stages.data.schema import write_schema
+from mlgates.stages.data.schema import read_schema, write_schema
 from mlgates.stages.data.schema_inference import infer_schema
 
 
@@ -77,6 +77,11 @@ def test_clean_half_passes_every_check(cancer: Path):
 
 
 def test_schema_breaks_are_all_named_with_examples(cancer: Path):
+    # inferred columns may hold missing values; this schema's author requires "worst area"
+    required = read_schema(cancer / "schema.yaml").update_columns(
+        {"worst area": {"nullable": False}}
+    )
+    write_schema(required, cancer / "schema.yaml")
     frame = pd.read_parquet(cancer / "current.parquet")
     frame.loc[:4, "mean radius"] = -3.0
     frame.loc[:9, "clinic"] = "moon"
@@ -88,6 +93,7 @@ def test_schema_breaks_are_all_named_with_examples(cancer: Path):
         assert fragment in schema.message
     failures = {(f["column"], f["count"]) for f in schema.details["failures"]}
     assert ("mean radius", 5) in failures and ("clinic", 10) in failures
+    assert ("worst area", 3) in failures
 
 
 def test_missing_column_fails_columns_and_schema(cancer: Path):

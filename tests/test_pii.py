@@ -181,6 +181,15 @@ def test_planted_identifiers_are_counted_exactly(
     assert [finding.kind for finding in planted_scan.findings] == list(PII_KINDS)
 
 
+def test_repeated_values_are_counted_row_by_row(planted: Planted) -> None:
+    # three copies of every value: the regexes run once per distinct value
+    repeated = pd.concat([planted.column] * 3, ignore_index=True)
+    scan = scan_column(repeated, cap=len(repeated))
+    counts = {finding.kind: finding.rows for finding in scan.findings}
+    assert counts == {kind: 3 * rows for kind, rows in planted.rows.items()}
+    assert scan.rows_scanned == scan.rows_total == len(repeated)
+
+
 def test_no_planted_value_leaves_the_scan_unmasked(
     planted: Planted, planted_scan: ColumnScan
 ) -> None:

@@ -238,11 +238,25 @@ def test_large_batches_keep_min_rows_100(tmp_path: Path) -> None:
     current.drop(columns="comment").to_csv(tmp_path / "current.csv", index=False)
     config = init_config(tmp_path, "-r", "reference.csv", "--current", "current.csv")
     assert config["data"]["min_rows"] == 100
-    assert config["data"]["exclude"] == ["order_id"]
-    # names and codes have too many distinct values to compare their frequencies
-    assert config["data"]["columns"]["customer"] == {"drift": False}
-    assert config["data"]["columns"]["code"] == {"drift": False}
-    assert "status" not in config["data"]["columns"]
+    assert config["data"]["exclude"] == []  # only nested columns are left out
+    # names and codes keep their drift checks; their roles say how they are compared
+    assert not any("drift" in s for s in config["data"].get("columns", {}).values())
+    assert config["data"]["roles"] == {
+        "order_id": "identifier",
+        "customer": "category",
+        "code": "code",
+        "ordered_on": "datetime",
+        "amount": "number",
+        "quantity": "category",
+        "age": "number",
+        "status": "category",
+        "gift": "flag",
+    }
+    order_id = read_schema(tmp_path / SCHEMA_FILE).columns["order_id"]
+    assert order_id.unique and not order_id.nullable  # an identifier named as a key
+    run = mlgates("run", "-v", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "drift[order_id]" not in run.stdout and "drift[code]" in run.stdout
 
 
 def test_small_batch_widens_the_missing_share_margin(tmp_path: Path) -> None:
@@ -250,10 +264,20 @@ def test_small_batch_widens_the_missing_share_margin(tmp_path: Path) -> None:
     reference.to_csv(tmp_path / "reference.csv", index=False)
     current.to_csv(tmp_path / "current.csv", index=False)
     config = init_config(tmp_path, "-r", "reference.csv", "--current", "current.csv")
-    (missing,) = [c for c in config["data"]["checks"] if c.startswith("missing_share")]
-    margin = float(missing.rsplit("+", 1)[1])
-    assert 0.05 < margin < 0.3
-    assert "widened from 0.05" in (tmp_path / "mlgates.toml").read_text(encoding="utf-8")
+    assert "missing_share <= reference + 0.05" in config["data"]["checks"]
+    # the columns with missing values get their own, wider margins
+    widened = {}
+    for name, settings in config["data"]["columns"].items():
+        (check,) = settings["checks"]
+        assert check.startswith("missing_share <= reference + ")
+        widened[name] = float(check.rsplit("+", 1)[1])
+    assert {"comment", "amount"} <= set(widened)
+    assert set(widened) <= {"comment", "amount", "quantity", "gift"}  # columns with missing values
+    assert all(0.05 < margin < 0.3 for margin in widened.values()), widened
+    text = (tmp_path / "mlgates.toml").read_text(encoding="utf-8")
+    assert "In a batch of 72 rows" in text and "margins are widened" in text
+    run = mlgates("run", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_without_current_the_reference_is_the_batch(tmp_path: Path) -> None:
@@ -381,13 +405,17 @@ def test_parquet_with_nested_columns(tmp_path: Path) -> None:
     pq.write_table(nested_table(300, seed=1), tmp_path / "current.parquet")
     config = init_config(tmp_path, "-r", "reference.parquet", "--current", "current.parquet")
     nested = ["tags", "dimensions", "embedding", "attributes", "batches"]
-    assert config["data"]["exclude"] == ["sku", *nested]
+    assert config["data"]["exclude"] == nested
+    assert not set(nested) & set(config["data"]["roles"])
+    assert config["data"]["roles"]["sku"] == "identifier"
     text = (tmp_path / "mlgates.toml").read_text(encoding="utf-8")
     assert text.count("holds nested values") == len(nested)
+    assert "not named as a key, so not required unique" in text
     load_config(tmp_path / "mlgates.toml")
     schema = read_schema(tmp_path / SCHEMA_FILE)
     for column in nested:
         assert not schema.columns[column].checks and not schema.columns[column].unique
+    assert not schema.columns["sku"].unique and schema.columns["sku"].nullable  # not a key name
     for name in ("reference.parquet", "current.parquet"):
         report = validate_frame(read_frame(tmp_path / name), schema)
         assert report.ok, report.summary()
@@ -426,7 +454,7 @@ AWKWARD_NAMES = [
 
 
 def awkward_frame(n: int, seed: int) -> pd.DataFrame:
-    """Every awkward name on an identifier, a nested column, a sparse code and a number."""
+    """Every awkward name on an identifier, a nested column, a many-valued label and a number."""
     rng = np.random.default_rng(seed)
     columns: dict[str, Any] = {}
     for index, name in enumerate(AWKWARD_NAMES):
@@ -448,9 +476,10 @@ def test_awkward_column_names_give_a_valid_config(tmp_path: Path) -> None:
     current.to_parquet(tmp_path / "current.parquet")
     config = init_config(tmp_path, "-r", "reference.parquet", "--current", "current.parquet")
     data = config["data"]
-    assert data["exclude"] == [n for i, n in enumerate(AWKWARD_NAMES) if i % 4 in (0, 1)]
-    assert set(data["columns"]) == {n for i, n in enumerate(AWKWARD_NAMES) if i % 4 == 2}
-    assert all(settings == {"drift": False} for settings in data["columns"].values())
+    assert data["exclude"] == [n for i, n in enumerate(AWKWARD_NAMES) if i % 4 == 1]
+    roles = ["identifier", None, "category", "number"]
+    assert data["roles"] == {n: roles[i % 4] for i, n in enumerate(AWKWARD_NAMES) if i % 4 != 1}
+    assert not any("drift" in settings for settings in data.get("columns", {}).values())
     load_config(tmp_path / "mlgates.toml")
     report = validate_frame(current, read_schema(tmp_path / SCHEMA_FILE))
     assert report.ok, report.summary()

@@ -67,6 +67,12 @@ def data() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def schema(data: pd.DataFrame) -> pa.DataFrameSchema:
+    """Plausibility ranges (an explicit margin) and one key, as a user may ask for."""
+    return infer_schema(data, margin=1.0, keys=["customer_id"])
+
+
+@pytest.fixture(scope="module")
+def default_schema(data: pd.DataFrame) -> pa.DataFrameSchema:
     return infer_schema(data)
 
 
@@ -102,7 +108,7 @@ def test_inferred_checks_per_column_kind(data: pd.DataFrame, schema: pa.DataFram
 
     age = schema.columns["age"]
     assert str(age.dtype) == "float64"
-    assert age.nullable is False
+    assert age.nullable is True  # only keys are required present
     (check,) = age.checks
     assert check.name == "in_range"
     low, high = data["age"].min(), data["age"].max()
@@ -112,8 +118,12 @@ def test_inferred_checks_per_column_kind(data: pd.DataFrame, schema: pa.DataFram
     assert check.statistics["min_value"] > low - 1.01 * span  # rounding stays close
 
     assert schema.columns["s4"].nullable is True
+    assert [n for n, c in schema.columns.items() if not c.nullable] == ["customer_id"]
+    assert [n for n, c in schema.columns.items() if c.unique] == ["customer_id"]
 
-    (visits,) = schema.columns["visits"].checks
+    visits_column = schema.columns["visits"]
+    assert visits_column.dtype is None and "whole numbers" in visits_column.description
+    (visits,) = visits_column.checks
     assert visits.name == "in_range"
     assert isinstance(visits.statistics["min_value"], int)
     assert isinstance(visits.statistics["max_value"], int)
@@ -125,9 +135,64 @@ def test_inferred_checks_per_column_kind(data: pd.DataFrame, schema: pa.DataFram
     assert list(region.statistics["allowed_values"]) == REGIONS
     (tier,) = schema.columns["tier"].checks
     assert list(tier.statistics["allowed_values"]) == ["bronze", "gold", "silver"]
-    (active,) = schema.columns["active"].checks
+    active_column = schema.columns["active"]
+    assert active_column.dtype is None and "booleans" in active_column.description
+    (active,) = active_column.checks
     assert list(active.statistics["allowed_values"]) == [False, True]
-    assert schema.columns["customer_id"].checks == []  # high cardinality: dtype only
+    assert schema.columns["customer_id"].checks == []  # a key: unique, no value set
+
+
+def bounds(column: pa.Column) -> tuple[float, float]:
+    """The lowest and highest value a column's range checks allow (infinite when open)."""
+    low, high = -np.inf, np.inf
+    for check in column.checks:
+        stats = check.statistics
+        if check.name in ("in_range", "greater_than_or_equal_to"):
+            low = max(low, stats["min_value"])
+        if check.name in ("in_range", "less_than_or_equal_to"):
+            high = min(high, stats["max_value"])
+    return low, high
+
+
+def test_default_inference_bounds_signs_not_the_reference_range(
+    data: pd.DataFrame, default_schema: pa.DataFrameSchema
+) -> None:
+    schema = default_schema
+    assert all(c.nullable and not c.unique for c in schema.columns.values())
+    checks = {name: [c.name for c in col.checks] for name, col in schema.columns.items()}
+    assert bounds(schema.columns["visits"])[0] == 0  # counts are never negative
+    assert bounds(schema.columns["target"])[0] == 0
+    for name in ("age", "bmi"):  # standardised: negative values, so no sign
+        assert data[name].lt(0).any() and bounds(schema.columns[name])[0] < data[name].min()
+    assert checks["region"] == ["isin"] and checks["tier"] == ["isin"]
+    assert checks["customer_id"] == []
+    # values beyond the reference's range are the gate's out_of_range business
+    far = data.assign(
+        age=data["age"] * 3, bmi=data["bmi"] * 3, visits=data["visits"] * 3 + 1, s4=data["s4"] * 3
+    )
+    assert (far["visits"] > data["visits"].max()).any()
+    assert validate_frame(far, schema).ok
+    negative = data.copy()
+    negative.loc[negative.index[[2, 5]], "visits"] = [-1, -7]
+    (only,) = validate_frame(negative, schema).failures
+    assert (only.column, only.failure_count, only.examples) == ("visits", 2, ("-1", "-7"))
+
+
+def test_sign_needs_a_hundred_values_without_negatives() -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "hundred": rng.uniform(0, 10, 100),
+            "ninety_nine": np.append(rng.uniform(0, 10, 99), np.nan),
+            "one_negative": np.append(rng.uniform(0, 10, 99), -0.5),
+            "zero_is_fine": np.append(rng.integers(1, 10, 99), 0),
+        }
+    )
+    schema = infer_schema(frame)
+    assert bounds(schema.columns["hundred"])[0] == 0
+    assert bounds(schema.columns["zero_is_fine"])[0] == 0
+    assert schema.columns["ninety_nine"].checks == []  # too few values to vouch for a sign
+    assert bounds(schema.columns["one_negative"])[0] < -0.5
 
 
 def test_constant_and_special_numeric_columns() -> None:
@@ -174,6 +239,7 @@ def describe(schema: pa.DataFrameSchema) -> dict[str, tuple[object, ...]]:
         str(name): (
             str(col.dtype),
             col.nullable,
+            col.unique,
             col.required,
             tuple((c.name, repr(sorted(c.statistics.items()))) for c in col.checks),
         )
@@ -181,23 +247,35 @@ def describe(schema: pa.DataFrameSchema) -> dict[str, tuple[object, ...]]:
     }
 
 
+@pytest.mark.parametrize("margin", [None, 1.0])
 @pytest.mark.parametrize("name", sorted(DATASETS))
-def test_yaml_round_trip_keeps_every_check(name: str, tmp_path: Path) -> None:
+def test_yaml_round_trip_keeps_every_check(name: str, margin: float | None, tmp_path: Path) -> None:
     frame = DATASETS[name]()
-    schema = infer_schema(frame)
+    schema = infer_schema(frame, margin=margin, keys=["customer_id"])
     path = tmp_path / "nested" / "schema.yaml"
     write_schema(schema, path)
     loaded = read_schema(path)
     assert describe(loaded) == describe(schema)
     assert loaded.strict == schema.strict and loaded.coerce == schema.coerce
-    assert "in_range" in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    if margin is not None:
+        assert "in_range" in text
+    assert bounds(loaded.columns["visits"])[0] == 0  # never negative
+    assert "unique: true" in text
 
     broken = frame.copy()
     numeric = broken.select_dtypes("number").columns[0]
     broken.loc[broken.index[:3], numeric] = 1e9
+    broken.loc[broken.index[4:6], "visits"] = -1
     broken.loc[broken.index[3], "region"] = "Mars"
+    broken.loc[broken.index[7], "customer_id"] = None
     broken = broken.drop(columns=["tier"])
-    assert validate_frame(broken, loaded) == validate_frame(broken, schema)
+    report = validate_frame(broken, loaded)
+    assert report == validate_frame(broken, schema)
+    failed = {f.column for f in report.failures}
+    assert {"visits", "region", "customer_id", "tier"} <= failed
+    if margin is not None:
+        assert numeric in failed
     assert validate_frame(frame, loaded).ok
 
 
@@ -236,13 +314,25 @@ def test_integer_range(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
 
 def test_nulls_in_non_nullable_column(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
     bad = data.copy()
-    bad.loc[bad.index[:7], "bp"] = np.nan
+    bad.loc[bad.index[:7], "customer_id"] = None  # a key
     bad.loc[bad.index[:2], "s4"] = np.nan  # nullable: allowed
+    bad.loc[bad.index[3:9], "bp"] = np.nan  # not a key: nullable too
     report = validate_frame(bad, schema)
     (only,) = report.failures
-    assert (only.column, only.check, only.failure_count) == ("bp", "not_nullable", 7)
+    assert (only.column, only.check, only.failure_count) == ("customer_id", "not_nullable", 7)
     assert only.examples == ()
-    assert "bp not_nullable x7" in report.summary()
+    assert "customer_id not_nullable x7" in report.summary()
+
+
+def test_nulls_in_a_column_an_explicit_schema_requires(
+    data: pd.DataFrame, default_schema: pa.DataFrameSchema
+) -> None:
+    required = default_schema.update_columns({"bp": {"nullable": False}})
+    bad = data.copy()
+    bad.loc[bad.index[:7], "bp"] = np.nan
+    assert validate_frame(bad, default_schema).ok
+    (only,) = validate_frame(bad, required).failures
+    assert (only.column, only.check, only.failure_count) == ("bp", "not_nullable", 7)
 
 
 def test_unseen_category(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
@@ -267,14 +357,16 @@ def test_wrong_dtype(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
     bad = data.copy()
     bad["bp"] = bad["bp"].astype(object)
     bad.loc[bad.index[5], "bp"] = "n/a"
-    bad["visits"] = bad["visits"].astype("float64")
+    bad["visits"] = bad["visits"].astype("float64")  # whole numbers: either dtype is fine
+    bad["customer_id"] = np.arange(len(bad))  # text as numbers
     report = validate_frame(bad, schema)
+    assert {f.column for f in report.failures} == {"bp", "customer_id"}
     bp = failure(report, "bp", "dtype(")
     assert bp.check == "dtype('float64')"
     assert "n/a" in bp.examples
-    visits = failure(report, "visits", "dtype(")
-    assert visits.check == "dtype('int64')"
-    assert visits.examples == ("float64",)
+    key = failure(report, "customer_id", "dtype(")
+    assert key.check == f"dtype('{schema.columns['customer_id'].dtype}')"
+    assert key.examples == ("0", "1", "2", "3", "4")  # the values that are not text
 
 
 def test_missing_column(data: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
@@ -291,9 +383,9 @@ def test_several_defects_reported_together_and_input_untouched(
 ) -> None:
     bad = data.copy()
     bad.loc[bad.index[:4], "age"] = 3.0
-    bad.loc[bad.index[10:15], "bp"] = np.nan
+    bad.loc[bad.index[10:15], "customer_id"] = None
     bad.loc[bad.index[20], "region"] = "Mars"
-    bad["visits"] = bad["visits"].astype("float64")
+    bad["tier"] = bad["tier"].astype(object)
     bad = bad.drop(columns=["s6"])
     bad["unexpected"] = 1
     before = bad.copy()
@@ -304,9 +396,9 @@ def test_several_defects_reported_together_and_input_untouched(
     found = {(f.column, f.check.split("(")[0]): f.failure_count for f in report.failures}
     assert found == {
         ("age", "in_range"): 4,
-        ("bp", "not_nullable"): 5,
+        ("customer_id", "not_nullable"): 5,
         ("region", "isin"): 1,
-        ("visits", "dtype"): 1,
+        ("tier", "dtype"): 1,
         ("s6", "column_in_dataframe"): 1,
     }
     keys = [(f.column, f.check) for f in report.failures]
@@ -442,7 +534,7 @@ def test_schema_file_error_is_a_value_error() -> None:
     assert issubclass(SchemaFileError, ValueError)
 
 
-def test_identifiers_are_unique_without_range_and_long_tails_stay_open():
+def test_keys_are_unique_without_range_and_long_tails_stay_open():
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(
         {
@@ -452,22 +544,36 @@ def test_identifiers_are_unique_without_range_and_long_tails_stay_open():
             "score": rng.normal(0, 1, 2000),
         }
     )
-    schema = infer_schema(frame, identifiers=["applicant_id"])
-    ident = schema.columns["applicant_id"]
-    assert ident.unique and not ident.checks
-    (income,) = schema.columns["income"].checks
-    assert income.statistics["min_value"] == 0.0 and income.statistics["max_value"] == np.inf
-    (age,) = schema.columns["age"].checks
-    assert age.statistics["min_value"] == 0 and age.statistics["max_value"] < 200
-    (score,) = schema.columns["score"].checks
-    assert np.isfinite(score.statistics["min_value"]) and np.isfinite(score.statistics["max_value"])
     later = frame.assign(applicant_id=frame["applicant_id"] + 50_000, income=frame["income"] * 3)
+    schema = infer_schema(frame, keys=["applicant_id"])
+    key = schema.columns["applicant_id"]
+    assert key.unique and not key.checks and not key.nullable
+    assert str(key.dtype) == "int64"  # a key is never missing, so its dtype stays
+    assert bounds(schema.columns["income"]) == (0, np.inf)  # a long tail stays open
+    assert bounds(schema.columns["age"])[0] == 0
+    assert bounds(schema.columns["score"])[0] < frame["score"].min()
     assert validate_frame(later, schema).ok
-    duplicated = later.assign(applicant_id=7)
-    report = validate_frame(duplicated, schema)
-    assert [f.column for f in report.failures] == ["applicant_id"]
-    negative = later.assign(age=-later["age"])
-    assert [f.column for f in validate_frame(negative, schema).failures] == ["age"]
+    wider = later.assign(age=later["age"] * 5, score=later["score"] * 5)
+    assert validate_frame(wider, schema).ok  # beyond the reference's range: out_of_range's job
+
+    ranged = infer_schema(frame, margin=1.0, keys=["applicant_id"])
+    assert not ranged.columns["applicant_id"].checks
+    (income,) = ranged.columns["income"].checks
+    assert income.statistics["min_value"] == 0.0 and income.statistics["max_value"] == np.inf
+    (age,) = ranged.columns["age"].checks
+    assert age.statistics["min_value"] == 0 and age.statistics["max_value"] < 200
+    (score,) = ranged.columns["score"].checks
+    assert np.isfinite(score.statistics["min_value"]) and np.isfinite(score.statistics["max_value"])
+    assert validate_frame(later, ranged).ok
+    older = later.assign(age=later["age"] * 10)
+    assert [f.column for f in validate_frame(older, ranged).failures] == ["age"]
+
+    for candidate in (schema, ranged):
+        duplicated = later.assign(applicant_id=7)
+        report = validate_frame(duplicated, candidate)
+        assert [f.column for f in report.failures] == ["applicant_id"]
+        negative = later.assign(age=-later["age"])
+        assert [f.column for f in validate_frame(negative, candidate).failures] == ["age"]
 
 
 # --------------------------------------------------------------------------- nested columns
@@ -519,19 +625,21 @@ def test_is_nested_detects_containers_without_hashing() -> None:
 
 def test_nested_columns_keep_dtype_and_nullability_only(tmp_path: Path) -> None:
     frame = nested_frame()
-    schema = infer_schema(frame, identifiers=["tags", "point"])  # never unique: unhashable
+    schema = infer_schema(frame, keys=["tags", "point"])  # never keys: unhashable
     for name in ("tags", "attributes", "flags", "point", "vector"):
         column = schema.columns[name]
         assert not column.checks and not column.unique
         assert str(column.dtype) == "object"
-    assert schema.columns["tags"].nullable and not schema.columns["flags"].nullable
-    assert schema.columns["price"].checks  # plain columns still get their range
+        assert column.nullable  # keys are the only columns required present
+    assert bounds(schema.columns["price"])[0] == 0  # plain columns still get their sign
     write_schema(schema, tmp_path / "schema.yaml")
     stored = read_schema(tmp_path / "schema.yaml")
     assert validate_frame(frame, stored).ok
     assert validate_frame(nested_frame(150, seed=1), stored).ok
-    broken = frame.assign(flags=None)
-    assert [f.column for f in validate_frame(broken, stored).failures] == ["flags"]
+    assert validate_frame(frame.assign(flags=None), stored).ok
+    broken = frame.assign(flags=1.5)
+    (only,) = validate_frame(broken, stored).failures
+    assert (only.column, only.check) == ("flags", "dtype('object')")
 
 
 def test_pyarrow_nested_dtypes_round_trip_through_yaml(tmp_path: Path) -> None:
@@ -584,8 +692,9 @@ def test_whole_numbers_with_missing_values_accept_int_and_float_batches(tmp_path
     as_ints = batch.assign(rooms=batch["rooms"].astype("int64"))
     assert validate_frame(as_ints, schema).ok
     assert validate_frame(frame.iloc[:200], schema).ok
-    too_many = as_ints.assign(rooms=as_ints["rooms"] * 100)
-    assert [f.column for f in validate_frame(too_many, schema).failures] == ["rooms"]
+    assert bounds(rooms_column)[0] == 0
+    negative = as_ints.assign(rooms=-as_ints["rooms"])
+    assert [f.column for f in validate_frame(negative, schema).failures] == ["rooms"]
     text = as_ints.assign(rooms="three")
     assert [f.column for f in validate_frame(text, schema).failures] == ["rooms"]
 
@@ -600,8 +709,33 @@ def test_booleans_with_missing_values_accept_bool_and_object_batches() -> None:
     assert not validate_frame(pd.DataFrame({"gift": ["yes", None]}), schema).ok
 
 
-def test_columns_without_missing_values_keep_their_dtype() -> None:
-    frame = pd.DataFrame({"n": [1.0, 2.0, 3.0] * 50, "b": [True, False, True] * 50})
-    schema = infer_schema(frame)
-    assert str(schema.columns["n"].dtype) == "float64"
-    assert str(schema.columns["b"].dtype) == "bool"
+def test_only_keys_and_fractional_numbers_keep_their_dtype() -> None:
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(
+        {
+            "row_id": np.arange(150),
+            "n": [1, 2, 3] * 50,
+            "whole": [1.0, 2.0, 3.0] * 50,
+            "x": rng.normal(size=150),
+            "b": [True, False, True] * 50,
+        }
+    )
+    schema = infer_schema(frame, keys=["row_id"])
+    assert str(schema.columns["row_id"].dtype) == "int64"
+    assert str(schema.columns["x"].dtype) == "float64"
+    for name, why in (("n", "whole numbers"), ("whole", "whole numbers"), ("b", "booleans")):
+        assert schema.columns[name].dtype is None
+        assert why in schema.columns[name].description
+    assert "int64, or float64" in schema.columns["n"].description
+    assert "bool, or object" in schema.columns["b"].description
+    # a batch with missing values turns int64 into float64 and bool into object
+    gaps = frame.astype({"n": "float64", "b": object})
+    gaps.loc[gaps.index[:3], ["n", "b", "whole", "x"]] = None
+    assert validate_frame(gaps, schema).ok
+    retyped = frame.assign(row_id=frame["row_id"].astype("float64"), x=frame["x"].astype(str))
+    report = validate_frame(retyped, schema)
+    assert {f.column for f in report.failures} == {"row_id", "x"}
+    assert {(f.column, f.check) for f in report.failures} >= {
+        ("row_id", "dtype('int64')"),
+        ("x", "dtype('float64')"),
+    }

@@ -31,7 +31,14 @@ from mlgates.core import (
     Status,
     check_id,
 )
-from mlgates.tables import CheckSpec, MetricInfo, SourceLines, TableReader, parse_check
+from mlgates.tables import (
+    SECONDS,
+    CheckSpec,
+    MetricInfo,
+    SourceLines,
+    TableReader,
+    parse_check,
+)
 from mlgates.thresholds import Anchor, Threshold
 
 FAMILY = "*"
@@ -173,6 +180,7 @@ class Stage(Protocol):
 __all__ = [
     "FAMILY",
     "HISTORY_ANCHORS",
+    "SECONDS",
     "CheckSpec",
     "ConfigError",
     "Context",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from mlgates.core import InputError, MlgatesError
+from mlgates.core import InputError, MlgatesError, UsageError
 from mlgates.options import OPTIONS, RunOptions
 from mlgates.text import printable
 
@@ -69,7 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     profile = commands.add_parser("profile", help="store the reference profile of a data file")
     profile.add_argument("data", type=Path, help="CSV or Parquet file")
     profile.add_argument("--output", "-o", type=Path, required=True, help="profile JSON to write")
-    profile.add_argument("--bins", type=_bins, default=100, help="quantile bins per numeric column")
+    profile.add_argument(
+        "--bins", type=_bins, default=None, help="quantile bins per numeric column (default 100)"
+    )
+    profile.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        help="take the column roles and bins of this config's [data] table (profile as the run "
+        "would)",
+    )
     _verbose(profile, "show the traceback of an internal error")
 
     history = commands.add_parser("history", help="list recent runs from the history")
@@ -184,9 +193,22 @@ def _init(args: argparse.Namespace) -> int:
 def _profile(args: argparse.Namespace) -> int:
     from mlgates.datafiles import read_frame
     from mlgates.files import write_text_atomically
-    from mlgates.stats.profile import profile_dataset
+    from mlgates.stages.data.streamed import profile_file
 
-    profile = profile_dataset(read_frame(args.data), bins=args.bins)
+    bins, kinds = args.bins, {}
+    if args.config is not None:
+        from mlgates.config import load_config
+        from mlgates.stages.data.roles import profile_kinds
+
+        data = load_config(args.config).stages.get("data")
+        if data is None:
+            raise UsageError(f"--config {args.config}: the config has no [data] table")
+        kinds = profile_kinds(data.roles)
+        bins = data.bins if bins is None else bins
+    # a large Parquet file is profiled batch by batch, never loaded whole
+    profile = profile_file(
+        args.data, bins=bins or 100, kinds=kinds, load=lambda: read_frame(args.data)
+    )
     try:
         write_text_atomically(args.output, json.dumps(profile.to_dict(), allow_nan=False))
     except OSError as exc:

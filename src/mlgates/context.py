@@ -9,6 +9,7 @@ share them. Stages keep their own derived values in :meth:`Context.memo`.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,11 +30,22 @@ class Context:
         The config file's directory: paths in reports are shown relative to it.
     cache_dir:
         Where stages may keep caches between runs (``None``: no cache).
+    now:
+        The time of the run, the one "now" every check measures against (the
+        data gate's ``freshness``); by default the clock's when the context is
+        made. A naive datetime is taken as UTC. Tests pin it here.
     """
 
-    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, *, cache_dir: Path | None = None, now: datetime | None = None
+    ) -> None:
         self.root = root
         self.cache_dir = cache_dir
+        if now is None:
+            now = datetime.now(timezone.utc)
+        elif now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+        self.now: datetime = now.astimezone(timezone.utc)
         self._hashes: dict[Path, str] = {}
         self._frames: dict[Path, pd.DataFrame] = {}
         self._columns: dict[Path, list[str]] = {}

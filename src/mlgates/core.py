@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgates.jsonable import from_json_number, json_number, to_jsonable
-from mlgates.text import named
+from mlgates.text import format_duration, format_number, named
 
 RECORD_FORMAT = 2
 """Version of the run record written by :meth:`RunRecord.to_dict`; format 1 still reads."""
@@ -195,6 +195,8 @@ class CheckResult:
     (the value, or its difference from the anchor). ``message`` is a one-line
     explanation naming the column, metric or group. ``family`` is set on checks
     a stage discovered while measuring: the id of the planned check they belong to.
+    ``unit`` is ``"s"`` when ``value``, ``bound`` and ``anchor_value`` are
+    durations in seconds (reporters show them as ``4d 3h``), else ``None``.
     """
 
     stage: str
@@ -216,11 +218,20 @@ class CheckResult:
     family: str | None = None
     blocking: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
+    unit: str | None = None
 
     @property
     def id(self) -> str:
         """``stage::metric`` or ``stage::metric[selector]``."""
         return check_id(self.stage, self.metric, self.selector)
+
+    def shown(self, value: float | None, *, digits: int = 6) -> str:
+        """``value`` (the value, bound or anchor of this check) as reporters show it:
+        a duration for a metric in seconds (``4d 3h``), else a number with ``digits``
+        significant digits (``n/a`` for None)."""
+        if self.unit == "s":
+            return format_duration(value)
+        return format_number(value, digits)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the inverse of :meth:`from_dict`."""
@@ -235,6 +246,7 @@ class CheckResult:
             "threshold": self.threshold,
             "value": json_number(self.value),
             "bound": json_number(self.bound),
+            "unit": self.unit,
             "anchor": self.anchor,
             "anchor_value": json_number(self.anchor_value),
             "interval": None if self.interval is None else [json_number(v) for v in self.interval],
@@ -279,6 +291,7 @@ class CheckResult:
             origin=Origin.from_dict(data.get("origin"), f"{what}.origin"),
             family=_field(data, "family", str, what),
             details=_mapping(data, "details", what),
+            unit=_field(data, "unit", str, what),
         )
 
 

@@ -17,7 +17,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn
@@ -486,6 +486,56 @@ def _parquet_frame(file: Path) -> pd.DataFrame:
             return pd.read_parquet(handle)
         except Exception as exc:  # pyarrow raises many types for a damaged file
             _raise_parquet_error(file, exc)
+
+
+class ParquetBatches:
+    """A Parquet file read a batch of rows at a time, as DataFrames like :func:`read_frame`'s.
+
+    Each batch converts as the whole file would (pandas metadata, string and
+    categorical dtypes), except that integers and booleans read as float64 and
+    object only in the batches that hold a missing value. The file is read as
+    it is decoded, never buffered whole.
+    """
+
+    def __init__(self, path: StrPath, *, batch_rows: int = 65_536) -> None:
+        self.path = _as_path(path)
+        self.batch_rows = batch_rows
+        _check_file(self.path, require_content="parquet")
+        self.columns = _parquet_columns(self.path)
+        with _open_binary(self.path) as handle:
+            try:
+                import pyarrow.parquet as pq
+
+                self._rows = int(pq.ParquetFile(handle).metadata.num_rows)
+            except Exception as exc:  # pyarrow raises many types for a damaged file
+                _raise_parquet_error(self.path, exc)
+
+    @property
+    def rows(self) -> int:
+        """The number of rows, from the file's footer."""
+        return self._rows
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The rows in order, ``batch_rows`` at a time, with ``columns`` (default: all)."""
+        import pyarrow.parquet as pq
+
+        names = list(self.columns if columns is None else columns)
+        with _open_binary(self.path) as handle:
+            try:
+                # pages are read as they are decoded: pre-buffering would hold the file
+                reader = pq.ParquetFile(handle, pre_buffer=False, buffer_size=1 << 20)
+                for batch in reader.iter_batches(batch_size=self.batch_rows, columns=names):
+                    yield batch.to_pandas()
+            except Exception as exc:  # pyarrow raises many types for a damaged file
+                _raise_parquet_error(self.path, exc)
+
+
+def parquet_rows(path: StrPath) -> int | None:
+    """Rows of a Parquet file from its footer; None for another format."""
+    file = _as_path(path)
+    if data_format(file) != "parquet":
+        return None
+    return ParquetBatches(file).rows
 
 
 def _raise_parquet_error(file: Path, exc: Exception) -> NoReturn:

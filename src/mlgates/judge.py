@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlgates.authoring import Measurement, PlannedCheck, interval_needed
+from mlgates.authoring import SECONDS, Measurement, PlannedCheck, interval_needed
 from mlgates.config import Config
 from mlgates.core import (
     CheckResult,
@@ -22,7 +22,7 @@ from mlgates.core import (
     Status,
     is_blocking,
 )
-from mlgates.text import format_number, named, shorten
+from mlgates.text import format_duration, format_number, named, shorten
 from mlgates.thresholds import Anchor, Threshold
 
 
@@ -34,10 +34,15 @@ class AnchorValue:
     run_id: str | None = None
     started_at: str | None = None
 
-    def describe(self, anchor: Anchor) -> str:
+    def describe(self, anchor: Anchor, unit: str | None = None) -> str:
         """``baseline 0.85`` or ``previous 0.83 (run 1a2b3c4d5e6f, 2026-11-20T...)``."""
         where = f" (run {self.run_id[:12]}, {self.started_at})" if self.run_id else ""
-        return f"{anchor.value} {format_number(self.value)}{where}"
+        return f"{anchor.value} {_number(self.value, unit)}{where}"
+
+
+def _number(value: float | None, unit: str | None) -> str:
+    """A value in a message: a duration (``4d 3h``) for a metric in seconds."""
+    return format_duration(value) if unit == SECONDS else format_number(value)
 
 
 def history_anchor(
@@ -107,9 +112,16 @@ def judge(
     direction: Direction = Direction.NEITHER,
     history: Sequence[RunRecord] = (),
     family: str | None = None,
+    unit: str | None = None,
 ) -> CheckResult:
-    """The verdict of one check from its measurement, applying severity and policies."""
-    decision = _decide(check, measured, config=config, direction=direction, history=history)
+    """The verdict of one check from its measurement, applying severity and policies.
+
+    ``unit`` is the metric's (:attr:`~mlgates.tables.MetricInfo.unit`): ``"s"``
+    shows values as durations in the message and marks the result's values as seconds.
+    """
+    decision = _decide(
+        check, measured, config=config, direction=direction, history=history, unit=unit
+    )
     status = decision.status
     if status is Status.FAIL and check.severity is Severity.WARN:
         status = Status.WARN
@@ -129,6 +141,7 @@ def judge(
         method=measured.method,
         family=family,
         details=details,
+        unit=unit,
     )
 
 
@@ -157,7 +170,7 @@ def judge_family(
         skips = (m.message for m in members if m.status is Status.SKIPPED)
         counts += f", {skipped} skipped ({shorten('; '.join(dict.fromkeys(skips)), 200)})"
     parts.append(counts)
-    parts.extend(f"{m.selector}: {m.message}" for m in bad[:5])
+    parts.extend(_named(m) for m in bad[:5])
     if len(bad) > 5:
         parts.append(f"+{len(bad) - 5} more")
     everything = [*members, *([] if own is None else [own])]
@@ -170,6 +183,12 @@ def judge_family(
     )
 
 
+def _named(member: CheckResult) -> str:
+    """A member's message, prefixed with its selector unless the message starts with it."""
+    prefix = f"{member.selector}: "
+    return member.message if member.message.startswith(prefix) else prefix + member.message
+
+
 def _decide(
     check: PlannedCheck,
     measured: Measurement,
@@ -177,6 +196,7 @@ def _decide(
     config: Config,
     direction: Direction,
     history: Sequence[RunRecord],
+    unit: str | None = None,
 ) -> _Decision:
     threshold = check.threshold
     if measured.status is not None:
@@ -204,17 +224,17 @@ def _decide(
             return _missing_anchor(threshold, config)
     bound = threshold.bound(None if anchor is None else anchor.value)
     shown = named(check.metric, check.selector)
-    anchor_note = "" if anchor is None else f" ({anchor.describe(threshold.anchor)})"  # type: ignore[arg-type]
+    anchor_note = "" if anchor is None else f" ({anchor.describe(threshold.anchor, unit)})"  # type: ignore[arg-type]
     context = f"; {measured.message}" if measured.message else ""
     value = measured.value
     if threshold.confidence is not None:
-        return _decide_on_interval(check, measured, threshold, anchor, bound, context)
+        return _decide_on_interval(check, measured, threshold, anchor, bound, context, unit)
     holds = threshold.holds(value, bound)
     verb = threshold.op if holds else f"fails {threshold.op}"
     status = Status.PASS if holds else Status.FAIL
     return _Decision(
         status,
-        f"{shown} = {format_number(value)} {verb} {format_number(bound)}{anchor_note}{context}",
+        f"{shown} = {_number(value, unit)} {verb} {_number(bound, unit)}{anchor_note}{context}",
         bound,
         anchor,
     )
@@ -244,6 +264,7 @@ def _decide_on_interval(
     anchor: AnchorValue | None,
     bound: float,
     context: str,
+    unit: str | None = None,
 ) -> _Decision:
     """Pass when the one-sided bound holds, fail when even the far side fails, else inconclusive."""
     needed = interval_needed(threshold)
@@ -280,16 +301,16 @@ def _decide_on_interval(
         if threshold.relative:
             point = point / abs(anchor.value) if anchor.value else math.nan
         quantity = (
-            f"{shown} = {format_number(value)}, {anchor.describe(threshold.anchor)}: "  # type: ignore[arg-type]
+            f"{shown} = {_number(value, unit)}, {anchor.describe(threshold.anchor, unit)}: "  # type: ignore[arg-type]
             f"{needed.value} {_offset(point, threshold.relative)}"
         )
         limit_text = _offset(limit, threshold.relative)
         shown_low, shown_high = _offset(low, threshold.relative), _offset(high, threshold.relative)
     else:
         limit = bound
-        quantity = f"{shown} = {format_number(value)}"
-        limit_text = format_number(bound)
-        shown_low, shown_high = format_number(low), format_number(high)
+        quantity = f"{shown} = {_number(value, unit)}"
+        limit_text = _number(bound, unit)
+        shown_low, shown_high = _number(low, unit), _number(high, unit)
     conservative, optimistic = (low, high) if threshold.higher_is_better else (high, low)
     side = "lower" if threshold.higher_is_better else "upper"
     bounds = f"[{shown_low}, {shown_high}]"

@@ -323,14 +323,12 @@ def _shown(text: str) -> str:
 
 
 def _failure_text(result: CheckResult) -> str:
-    from mlgates.text import format_number
-
     lines = [f"{result.status.value.upper()} {result.id}: {result.message}"]
     facts = [
         f"{name} {value}"
         for name, value in (
-            ("value", None if result.value is None else format_number(result.value)),
-            ("bound", None if result.bound is None else format_number(result.bound)),
+            ("value", None if result.value is None else result.shown(result.value)),
+            ("bound", None if result.bound is None else result.shown(result.bound)),
             ("method", result.method),
             ("threshold", result.threshold),
             ("from", None if result.origin is None else str(result.origin)),

@@ -29,9 +29,12 @@ from mlgates.judge import judge, judge_family
 from mlgates.registry import get_stage
 
 
-def new_context(config: Config) -> Context:
-    """The context a config's stages read through (with a cache beside the config)."""
-    return Context(config.root, cache_dir=config.root / ".mlgates" / "cache")
+def new_context(config: Config, *, now: datetime | None = None) -> Context:
+    """The context a config's stages read through (with a cache beside the config).
+
+    ``now`` fixes the run's time (:attr:`Context.now`); by default the clock's.
+    """
+    return Context(config.root, cache_dir=config.root / ".mlgates" / "cache", now=now)
 
 
 def plan_gates(config: Config, context: Context) -> dict[str, list[PlannedCheck]]:
@@ -104,6 +107,10 @@ def _judge_stage(
         info = metrics.get(metric)
         return info.direction if info is not None else Direction.NEITHER
 
+    def unit(metric: str) -> str | None:
+        info = metrics.get(metric)
+        return info.unit if info is not None else None
+
     members: dict[str, list[tuple[PlannedCheck, Measurement]]] = {}
     planned_ids = {check.id for check in plan}
     for key, measurement in measured.items():
@@ -120,8 +127,16 @@ def _judge_stage(
         members.setdefault(family, []).append((member, measurement))
 
     def judged(check: PlannedCheck, found: Measurement, family: str | None) -> CheckResult:
-        where = direction(check.metric)
-        return judge(check, found, config=config, direction=where, history=history, family=family)
+        where, unit_of = direction(check.metric), unit(check.metric)
+        return judge(
+            check,
+            found,
+            config=config,
+            direction=where,
+            history=history,
+            family=family,
+            unit=unit_of,
+        )
 
     results: list[CheckResult] = []
     for check in plan:

@@ -1,24 +1,30 @@
 """``mlgates init``: a starting config and an inferred pandera schema, for the user to edit.
 
 The written config passes on the files it was inferred from when they come from
-one process: bounds that depend on sample size (``min_rows``, the missing-share
-margin) are set from the sizes of the given files, and a minimum batch size,
-which the data cannot tell, is left for the user to set.
+one process: every column gets a role (:func:`mlgates.stats.columns.classify_column`)
+written with its reason to ``[data.roles]``, bounds that depend on sample size
+(``min_rows``, the missing-share margin) are set from the sizes of the given
+files, and what the data cannot tell (a minimum batch size, how fresh dates
+must be) is left as commented lines for the user to set.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlgates.config import CONFIG_FILE
 from mlgates.core import ConfigError, InputError
+from mlgates.stages.data.roles import VALUES_EXPECTED_NEW
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mlgates.stats.columns import ColumnRole
 
 SCHEMA_FILE = "mlgates.schema.yaml"
 WORK_DIRECTORY = ".mlgates/"
@@ -30,16 +36,13 @@ MISSING_MARGIN = 0.05
 """Margin of the ``missing_share`` check, widened for small batches."""
 DRIFT_CONFIDENCE = 0.99
 """``drift_confidence`` written; the missing-share margin uses the same level."""
-ROWS_PER_VALUE = 10
-"""Drift of a categorical column is left off below this many values per distinct value.
-
-Values are counted as the effective sample size of the two files,
-``1 / (1 / reference + 1 / current)``: below about ten per category the
-chi-square noise floor of the Jensen-Shannon distance is exceeded by chance far
-more often than ``drift_confidence`` says.
-"""
-_PROFILE_CATEGORIES = 1001  # a reference profile keeps 1000 categories, plus "other"
-_IDENTIFIER_MIN_ROWS = 100
+KEY_WORDS = frozenset({"id", "key", "uuid", "guid", "pk"})
+"""A distinct-valued column whose name ends in one of these words is a key: the schema
+requires its values unique and present. Values that are merely distinct in one sample
+(e-mail addresses, order numbers of order lines) are not held to that."""
+_PII_INIT_BUDGET = 1_000  # values per column init scans: enough to see what a column holds
+_PII_BY_DESIGN = 0.5  # a kind in this share of a column's values is what the column holds
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 _TEMPLATE = """\
 # mlgates configuration: what the data must satisfy before a model ships.
@@ -57,14 +60,14 @@ report = ".mlgates/report.html"
 [data]
 reference = {reference}
 current = {current}{current_note}
-schema = {schema}  # inferred from the reference: review ranges and categories
+schema = {schema}  # inferred from the reference: review keys, signs and categories
 checks = [
-{missing_note}  "missing_share <= reference + {missing_margin}",
+  "missing_share <= reference + {missing_margin}",
   "drift_share <= 0.25",
   # A minimum batch size is a business fact that the data cannot tell: set the
   # smallest batch worth checking, then uncomment this line.
   # "row_count >= 1000",
-]
+{freshness}]
 # Drift is checked per column by default: Wasserstein distance for numbers and
 # Jensen-Shannon distance for categories, each called only when beyond its threshold
 # AND beyond sampling noise (drift_confidence, split over the columns).
@@ -73,12 +76,21 @@ drift_confidence = {drift_confidence}
 # hold at least min_rows non-missing values of it; otherwise its drift check is
 # inconclusive, which blocks (see on_inconclusive).{min_rows_note}
 min_rows = {min_rows}
-{exclude}{sparse}
+{exclude}
 # Per-column overrides:
 # [data.columns.income]
 # method = "psi"
 # checks = ["drift <= 0.2", "missing_share <= 0.01"]
-"""
+
+# What each column holds, as read from the reference, and so which checks it gets
+# (docs/data-gate.md#column-roles); change a role to change its checks:
+#   identifier, datetime  no drift, no out_of_range: every batch brings new values;
+#                         a datetime batch must not be older than the reference (stale)
+#   text                  drift and out_of_range of the text's length; blank counts as missing
+#   code, category, flag  shares of the frequent labels, and new labels against chance
+#   number                distribution drift, and values beyond the reference's range
+[data.roles]
+{roles}{pii}"""
 
 
 def toml_string(text: str) -> str:
@@ -152,30 +164,34 @@ def write_starter(
     frame = read_frame(reference)
     batch = read_frame(current) if current is not None else frame
     nested = _nested_columns(frame, batch)
-    identifiers = _identifiers(frame, skip=nested)
+    roles = _roles(frame, skip=nested)
+    keys = [name for name, role in roles.items() if role.role == "identifier" and is_key(name)]
     try:
-        schema = infer_schema(frame, identifiers=identifiers)
+        # No value sets: a rare label that one sample missed turns up in the next batch
+        # by chance, which a set would block; out_of_range weighs new labels against chance.
+        schema = infer_schema(frame, keys=keys, max_categories=0)
     except ValueError as exc:  # e.g. a duplicate column name
         raise InputError(f"{reference}: {exc}") from None
-    excluded = set(identifiers) | set(nested)
     in_batch = {str(c) for c in batch.columns}
-    checked = [str(c) for c in frame.columns if str(c) not in excluded and str(c) in in_batch]
+    checked = [str(c) for c in frame.columns if str(c) not in nested and str(c) in in_batch]
     counts = (_value_counts(frame, checked), _value_counts(batch, checked))
-    sparse = _sparse_categories(frame, counts)
-    min_rows, fewest = _min_rows(frame, batch, counts, skip=sparse)
-    margin = _missing_margin(frame, batch, counts[0]) if current is not None else MISSING_MARGIN
+    no_drift = {name for name, role in roles.items() if role.role in VALUES_EXPECTED_NEW}
+    min_rows, fewest = _min_rows(frame, batch, counts[0], skip=no_drift)
+    margins = _missing_margins(frame, batch, counts[0]) if current is not None else {}
     text = _TEMPLATE.format(
         reference=toml_string(_relative(reference, directory)),
         current=toml_string(_relative(current or reference, directory)),
         current_note="" if current else "   # point this at the new batch to check",
         schema=toml_string(SCHEMA_FILE),
-        missing_note=_missing_note(margin, len(batch)),
-        missing_margin=f"{margin:.2f}",
+        missing_margin=f"{MISSING_MARGIN:.2f}",
         drift_confidence=DRIFT_CONFIDENCE,
         min_rows_note=_min_rows_note(min_rows, fewest),
         min_rows=min_rows,
-        exclude=_exclude_lines(frame, identifiers, nested, present=in_batch),
-        sparse=_sparse_lines(sparse),
+        exclude=_exclude_lines(frame, nested, present=in_batch)
+        + _margin_lines(margins, len(batch)),
+        freshness=_freshness_lines(roles),
+        roles=_role_lines(roles, keys),
+        pii=_pii_lines(frame, skip=nested),
     )
     directory.mkdir(parents=True, exist_ok=True)
     write_schema(schema, schema_path)
@@ -203,37 +219,94 @@ def _nested_columns(*frames: pd.DataFrame) -> list[str]:
     return list(names)
 
 
-def _identifiers(frame: pd.DataFrame, *, skip: Sequence[str]) -> list[str]:
-    """Integer and text columns whose values are all distinct: new rows bring new values.
+def _roles(frame: pd.DataFrame, *, skip: Sequence[str]) -> dict[str, ColumnRole]:
+    """The role of every column of ``frame`` but those in ``skip`` (nested ones)."""
+    from mlgates.stats.columns import classify_column
 
-    Hashing a column can fail (lists, unhashable objects); such a column is
-    not an identifier. Never raises.
-    """
-    from pandas.api import types
-
-    if len(frame) <= _IDENTIFIER_MIN_ROWS:
-        return []
-    found = []
+    roles = {}
     for column in frame.columns:
         series = frame[column]
         if str(column) in skip or series.ndim != 1:  # ndim 2: a duplicate name
             continue
-        dtype = series.dtype
-        if types.is_bool_dtype(dtype) or isinstance(dtype, types.CategoricalDtype):
+        roles[str(column)] = classify_column(series)
+    return roles
+
+
+def is_key(name: str) -> bool:
+    """Whether a column name says it is a key: its last word is one of :data:`KEY_WORDS`.
+
+    ``id``, ``customer_id``, ``customerId``, ``order-key`` and ``UUID`` are keys;
+    ``paid``, ``valid`` and ``monkey`` are not.
+    """
+    words = _NAME_WORDS.findall(name)
+    return bool(words) and words[-1].lower() in KEY_WORDS
+
+
+def _role_lines(roles: Mapping[str, ColumnRole], keys: Sequence[str]) -> str:
+    """The body of ``[data.roles]``: one line per column with the reason as a comment."""
+    if not roles:
+        return ""
+    entries = [f"{toml_string(name)} = {toml_string(role.role)}" for name, role in roles.items()]
+    width = max(len(entry) for entry in entries)
+    lines = []
+    for entry, (name, role) in zip(entries, roles.items(), strict=True):
+        reason = role.reason
+        if role.role == "identifier":
+            reason += (
+                "; a key: the schema requires each value unique and present"
+                if name in keys
+                else "; not named as a key, so not required unique"
+            )
+        lines.append(f"{entry.ljust(width)}  # {reason}")
+    return "\n".join(lines) + "\n"
+
+
+def _pii_lines(frame: pd.DataFrame, *, skip: Sequence[str]) -> str:
+    """``[data.pii.allow]`` for the personal data the reference's text columns already hold.
+
+    A column made to hold a kind (most of its values do) is allowed it; a kind in
+    a few values is allowed too, so that clean batches pass, with a comment that
+    asks whether it belongs there.
+    """
+    from mlgates.stages.data.pii import scan_column
+    from mlgates.stats.columns import type_family
+
+    lines = []
+    for column in frame.columns:
+        series = frame[column]
+        if str(column) in skip or series.ndim != 1 or type_family(series) != "text":
             continue
-        if not (
-            types.is_integer_dtype(dtype)
-            or types.is_string_dtype(dtype)
-            or types.is_object_dtype(dtype)
-        ):
+        scan = scan_column(series, budget=_PII_INIT_BUDGET, cap=_PII_INIT_BUDGET)
+        if not scan.findings:
             continue
-        try:
-            unique = bool(series.is_unique)
-        except (TypeError, ValueError, NotImplementedError):  # values that cannot be hashed
-            continue
-        if unique:
-            found.append(str(column))
-    return found
+        kinds = ", ".join(toml_string(finding.kind) for finding in scan.findings)
+        notes = []
+        for finding in scan.findings:
+            share = finding.rows / max(scan.rows_total, 1)
+            note = f"{finding.kind} in {share:.0%} of reference values"
+            if share < _PII_BY_DESIGN:
+                note += f" ({finding.rows:,}): delete it if this column must not hold any"
+            notes.append(note)
+        lines.append(f"{toml_string(str(column))} = [{kinds}]  # {'; '.join(notes)}")
+    if not lines:
+        return ""
+    return (
+        "\n# Personal data the reference already holds, allowed where it is; the compliance\n"
+        "# scan (data::pii) fails on any other kind in any text column:\n"
+        "[data.pii.allow]\n" + "\n".join(lines) + "\n"
+    )
+
+
+def _freshness_lines(roles: Mapping[str, ColumnRole]) -> str:
+    """Commented ``freshness`` checks for the date columns: how fresh is a business fact."""
+    dates = [name for name, role in roles.items() if role.role == "datetime"]
+    if not dates:
+        return ""
+    lines = [
+        "  # How old may the newest date be? Uncomment and set (durations: 30m, 12h, 2d, 1w):",
+    ]
+    lines.extend(f"  # {toml_string(f'freshness[{name}] <= 2d')}," for name in dates)
+    return "\n".join(lines) + "\n"
 
 
 def _value_counts(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]:
@@ -247,133 +320,104 @@ def _value_counts(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]
     return counts
 
 
-def _sparse_categories(
-    frame: pd.DataFrame, counts: tuple[dict[str, int], dict[str, int]]
-) -> dict[str, tuple[int, int]]:
-    """Categorical columns with too few values per distinct value (see :data:`ROWS_PER_VALUE`).
-
-    ``counts`` are the non-missing values per checked column of the reference
-    and of the current data (:func:`_value_counts`). Returns ``{column:
-    (distinct reference values, current values)}``. Never raises.
-    """
-    from mlgates.stats.profile import infer_kind
-
-    reference_counts, current_counts = counts
-    found = {}
-    for column in frame.columns:
-        name, series = str(column), frame[column]
-        if name not in current_counts or series.ndim != 1:
-            continue
-        try:
-            if infer_kind(series) != "categorical":
-                continue
-            distinct = int(series.nunique(dropna=True))
-        except (TypeError, ValueError, NotImplementedError):  # values that cannot be hashed
-            continue
-        n_reference, n_current = reference_counts[name], current_counts[name]
-        effective = 1 / (1 / n_reference + 1 / n_current) if n_reference and n_current else 0.0
-        if min(distinct, _PROFILE_CATEGORIES) * ROWS_PER_VALUE > effective:
-            found[name] = (distinct, n_current)
-    return found
-
-
-def _sparse_lines(sparse: dict[str, tuple[int, int]]) -> str:
-    if not sparse:
-        return ""
-    lines = [
-        "",
-        "# Too many distinct values for the size of the current data: with fewer than",
-        f"# {ROWS_PER_VALUE} values per category, category frequencies differ this much by chance,",
-        "# so drift is not checked (missing values still are). Delete a table to check",
-        "# that column's drift anyway, e.g. on larger batches.",
-    ]
-    for name, (distinct, rows) in sparse.items():
-        header = f"[data.columns.{toml_string(name)}]"
-        lines.append(f"{header}  # {distinct} distinct values, {rows} current values")
-        lines.append("drift = false")
-    return "\n".join(lines) + "\n"
-
-
 # --------------------------------------------------------------------------- bounds
 
 
 def _min_rows(
-    frame: pd.DataFrame,
-    batch: pd.DataFrame,
-    counts: tuple[dict[str, int], dict[str, int]],
-    *,
-    skip: Mapping[str, object],
+    frame: pd.DataFrame, batch: pd.DataFrame, counts: Mapping[str, int], *, skip: Collection[str]
 ) -> tuple[int, int]:
-    """``min_rows`` to write (at most 100) and the fewest values of a checked column.
+    """``min_rows`` to write (at most :data:`MIN_ROWS`) and the column that sets it.
 
-    Columns in ``skip`` (no drift check) and columns without any value on one
-    side are left out: their drift cannot be decided at any ``min_rows``.
+    ``counts`` are the non-missing values per checked column of the reference.
+    A batch the size of the given one holds a binomial number of a column's
+    values; ``min_rows`` is the smallest of their lower quantiles at the drift
+    confidence (split over the columns), so that the next batch of that size
+    from the same process is decided, not inconclusive, for the sparsest
+    column. Columns in ``skip`` (no drift check) and columns without values
+    are left out. Returns ``(min_rows, expected values of the sparsest column)``.
     """
-    values = [n for side in counts for name, n in side.items() if n > 0 and name not in skip]
-    fewest = min(values, default=min(len(frame), len(batch)))
-    return max(1, min(MIN_ROWS, fewest)), fewest
+    from scipy import stats
+
+    n_reference, n_batch = len(frame), len(batch)
+    shares = {
+        name: count / n_reference
+        for name, count in counts.items()
+        if count > 0 and name not in skip and n_reference
+    }
+    if not shares or n_batch == 0:
+        return MIN_ROWS, n_batch
+    alpha = (1 - DRIFT_CONFIDENCE) / len(shares)
+    sparsest = min(shares.values())
+    lowest = int(stats.binom.ppf(alpha, n_batch, sparsest))
+    return max(1, min(MIN_ROWS, lowest)), round(sparsest * n_batch)
 
 
-def _min_rows_note(min_rows: int, fewest: int) -> str:
+def _min_rows_note(min_rows: int, expected: int) -> str:
     if min_rows >= MIN_ROWS:
         return ""
     return (
-        f"\n# Set to {min_rows} (from {MIN_ROWS}): a checked column of the given files has"
-        f" only {fewest}\n# non-missing values. The drift noise floor keeps small samples"
-        " from raising false alarms."
+        f"\n# Set to {min_rows} (from {MIN_ROWS}): a checked column has about {expected}"
+        "\n# non-missing values in a batch of this size, and as few as this by chance. The"
+        "\n# drift noise floor keeps small samples from raising false alarms."
     )
 
 
-def _missing_margin(frame: pd.DataFrame, batch: pd.DataFrame, counts: Mapping[str, int]) -> float:
-    """The ``missing_share`` margin: 0.05, or the chance variation of the batch if larger.
+def _missing_margins(
+    frame: pd.DataFrame, batch: pd.DataFrame, counts: Mapping[str, int]
+) -> dict[str, float]:
+    """Columns whose missing share varies by chance more than :data:`MISSING_MARGIN`.
 
     ``counts`` are the non-missing values per checked column of the reference.
-
     For each checked column with missing values in the reference, the share a
     batch of this size reaches by chance (binomial quantile at the drift
-    confidence, split over those columns; the reference's own sampling error
-    is folded in through the effective sample size), minus the reference share.
+    confidence, split over those columns; the reference's own sampling error is
+    folded in through the effective sample size), minus the reference share.
+    Returns the margin, rounded up to a percent, of each column where that
+    exceeds :data:`MISSING_MARGIN`; the others keep it.
     """
     from scipy import stats
 
     n_reference, n_batch = len(frame), len(batch)
     if n_reference == 0 or n_batch == 0:
-        return MISSING_MARGIN
-    shares = [1 - count / n_reference for count in counts.values() if 0 < count < n_reference]
+        return {}
+    shares = {
+        name: 1 - count / n_reference for name, count in counts.items() if 0 < count < n_reference
+    }
     if not shares:
-        return MISSING_MARGIN
+        return {}
     alpha = (1 - DRIFT_CONFIDENCE) / len(shares)
     size = max(1, int(1 / (1 / n_reference + 1 / n_batch)))
-    excess = max(float(stats.binom.ppf(1 - alpha, size, p)) / size - p for p in shares)
-    return max(MISSING_MARGIN, math.ceil(round(excess * 100, 6)) / 100)
+    margins = {}
+    for name, share in shares.items():
+        excess = float(stats.binom.ppf(1 - alpha, size, share)) / size - share
+        margin = math.ceil(round(excess * 100, 6)) / 100
+        if margin > MISSING_MARGIN:
+            margins[name] = margin
+    return margins
 
 
-def _missing_note(margin: float, rows: int) -> str:
-    if margin <= MISSING_MARGIN:
+def _margin_lines(margins: Mapping[str, float], rows: int) -> str:
+    """Per-column ``missing_share`` checks for the columns whose margin had to widen."""
+    if not margins:
         return ""
-    return (
-        f"  # widened from {MISSING_MARGIN}: in a batch of {rows} rows the share of missing\n"
-        "  # values varies this much by chance alone\n"
-    )
+    lines = [
+        "",
+        f"# In a batch of {rows} rows the share of missing values of these columns varies by",
+        f"# more than {MISSING_MARGIN} by chance alone: their margins are widened.",
+    ]
+    for name, margin in margins.items():
+        lines.append(f"[data.columns.{toml_string(name)}]")
+        lines.append(f'checks = ["missing_share <= reference + {margin:.2f}"]')
+    return "\n".join(lines) + "\n"
 
 
-def _exclude_lines(
-    frame: pd.DataFrame,
-    identifiers: Sequence[str],
-    nested: Sequence[str],
-    *,
-    present: set[str],
-) -> str:
-    """The ``exclude`` array: one commented line per excluded column of the current data."""
-    reasons = {name: "identifier: new rows bring new values" for name in identifiers}
-    for name in nested:
-        reasons[name] = "holds nested values (lists, dicts, arrays): no drift or value checks"
-    reasons = {name: why for name, why in reasons.items() if name in present}
-    if not reasons:
+def _exclude_lines(frame: pd.DataFrame, nested: Sequence[str], *, present: set[str]) -> str:
+    """The ``exclude`` array: one commented line per nested column of the current data."""
+    names = [str(c) for c in frame.columns if str(c) in nested and str(c) in present]
+    if not names:
         return "exclude = []  # columns to leave out of drift and missing-value checks\n"
-    order = {str(c): i for i, c in enumerate(frame.columns)}
-    names = sorted(reasons, key=lambda name: order.get(name, len(order)))
-    lines = [f"  {toml_string(name)},  # {reasons[name]}" for name in names]
+    why = "holds nested values (lists, dicts, arrays): no drift or value checks"
+    lines = [f"  {toml_string(name)},  # {why}" for name in names]
     return (
         "# Left out of drift and missing-value checks (the schema still checks them):\n"
         "exclude = [\n" + "\n".join(lines) + "\n]\n"

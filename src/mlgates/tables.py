@@ -22,6 +22,8 @@ from mlgates.text import did_you_mean, named
 from mlgates.thresholds import Anchor, Threshold, ThresholdError, parse_threshold
 
 _T = TypeVar("_T")
+SECONDS = "s"
+"""The unit of a duration metric (:attr:`MetricInfo.unit`)."""
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 
 
@@ -33,7 +35,10 @@ class MetricInfo:
     reports use it); ``selector`` what ``metric[x]`` names (``"column"``,
     ``"slice"``, ``"group"``, ``"package"``), ``None`` for a metric measured once;
     ``anchors`` which relative bounds it accepts; ``interval`` whether the stage
-    gives confidence intervals, so that ``@95%`` may be used.
+    gives confidence intervals, so that ``@95%`` may be used; ``unit`` the unit
+    of its values: ``"s"`` (:data:`SECONDS`) for a duration, whose bounds are
+    written with a time unit (``2d``, ``36h``) and whose values are shown as
+    durations; ``None`` for a plain number.
     """
 
     description: str
@@ -41,6 +46,16 @@ class MetricInfo:
     selector: str | None = None
     anchors: frozenset[Anchor] = frozenset()
     interval: bool = False
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.unit not in (None, SECONDS):
+            raise ValueError(f"unit {self.unit!r}: a metric is a plain number (None) or 's'")
+
+    @property
+    def is_duration(self) -> bool:
+        """Whether the metric is a duration in seconds."""
+        return self.unit == SECONDS
 
 
 @dataclass(frozen=True)
@@ -397,4 +412,26 @@ def _misfit(threshold: Threshold, info: MetricInfo) -> str:
         return f"{metric!r} is measured once; drop '[{threshold.selector}]'"
     if threshold.selector == "*":
         return f"'[*]' is not a {info.selector} name; leave the brackets out to check every one"
+    return _unit_misfit(threshold, info)
+
+
+def _unit_misfit(threshold: Threshold, info: MetricInfo) -> str:
+    """A duration bound on a plain metric, or a plain number on a duration metric."""
+    metric = threshold.metric
+    if threshold.is_duration and not info.is_duration:
+        return (
+            f"{metric!r} is not a duration, so a time unit has no meaning: write its bound "
+            f"as a plain number, not {threshold.bound_text!r},"
+        )
+    plain = not threshold.relative and (threshold.anchor is None or threshold.value != 0)
+    if info.is_duration and plain and not threshold.is_duration:
+        amount = _plain(abs(threshold.value))
+        return (
+            f"{metric!r} is a duration: write its bound with a unit (s, m, h, d, w), e.g. "
+            f"{amount}d or {amount}h; the plain number {amount} is ambiguous"
+        )
     return ""
+
+
+def _plain(value: float) -> str:
+    return f"{value:.10g}"

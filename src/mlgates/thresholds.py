@@ -4,7 +4,9 @@
 
     threshold := [stage "::"] metric ["[" selector "]"] op bound ["@" number "%"]
     op        := ">=" | "<=" | ">" | "<" | "==" | "!="
-    bound     := number ["%"] | anchor [("+" | "-") number ["%"]]
+    bound     := amount | anchor [("+" | "-") amount]
+    amount    := number ["%" | unit]
+    unit      := "s" | "m" | "h" | "d" | "w"
     anchor    := "baseline" | "previous" | "best" | "reference"
 
 ``accuracy >= 0.85`` is a value bound, ``f1 >= baseline - 2%`` a relative
@@ -14,6 +16,11 @@ history bound, of the paired difference ``candidate - baseline`` (relative:
 ``(c - b) / |b|``) for a bound against ``baseline`` or ``reference``. A
 ``stage::`` prefix names the stage when a metric exists in several
 (``performance::accuracy >= 0.8``).
+
+A number followed by a unit is a duration (``freshness[ts] <= 36h``,
+``<= 1.5d``): seconds, minutes, hours, days or weeks, stored in seconds. Only a
+metric measured in seconds takes one, and such a metric takes no plain number
+(:func:`mlgates.tables.parse_check` rejects both).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from mlgates.core import MlgatesError
+from mlgates.text import DURATION_UNITS
 
 
 class Anchor(str, enum.Enum):
@@ -69,7 +77,9 @@ class Threshold:
 
     ``value`` is the bound itself when there is no anchor, otherwise the offset
     added to the anchor's value; ``relative`` offsets are fractions of the
-    anchor's magnitude (``baseline - 2%`` is ``b - 0.02 * |b|``).
+    anchor's magnitude (``baseline - 2%`` is ``b - 0.02 * |b|``). ``unit`` is
+    the time unit a duration was written in (``"d"`` for ``2d``); ``value`` is
+    then in seconds, and ``str`` writes it back in that unit.
     """
 
     metric: str
@@ -80,6 +90,12 @@ class Threshold:
     selector: str | None = None
     confidence: float | None = None
     stage: str | None = None
+    unit: str | None = None
+
+    @property
+    def is_duration(self) -> bool:
+        """Whether the bound (or the anchor's offset) was written as a duration."""
+        return self.unit is not None
 
     @property
     def higher_is_better(self) -> bool:
@@ -119,27 +135,31 @@ class Threshold:
         """The same threshold applied to one column, slice or group."""
         return replace(self, selector=selector)
 
+    @property
+    def bound_text(self) -> str:
+        """The bound as written: ``0.85``, ``2d``, ``baseline - 2%``."""
+        if self.anchor is None:
+            return self._amount(self.value)
+        if not self.value:
+            return self.anchor.value
+        sign = "-" if self.value < 0 else "+"
+        return f"{self.anchor.value} {sign} {self._amount(abs(self.value))}"
+
     def __str__(self) -> str:
         left = f"{self.metric}[{self.selector}]" if self.selector else self.metric
         if self.stage:
             left = f"{self.stage}::{left}"
-        if self.anchor is None:
-            right = (
-                _format_number(self.value * 100) + "%"
-                if self.relative
-                else _format_number(self.value)
-            )
-        else:
-            right = self.anchor.value
-            if self.value:
-                sign = "-" if self.value < 0 else "+"
-                amount = abs(self.value)
-                text = (
-                    _format_number(amount * 100) + "%" if self.relative else _format_number(amount)
-                )
-                right = f"{right} {sign} {text}"
+        right = self.bound_text
         suffix = f" @{_format_number(self.confidence * 100)}%" if self.confidence else ""
         return f"{left} {self.op} {right}{suffix}"
+
+    def _amount(self, value: float) -> str:
+        """A bound or offset as written: ``0.85``, ``2%``, ``36h``."""
+        if self.relative:
+            return _format_number(value * 100) + "%"
+        if self.unit is not None:
+            return _format_number(value / DURATION_UNITS[self.unit]) + self.unit
+        return _format_number(value)
 
 
 def _format_number(value: float) -> str:
@@ -183,6 +203,11 @@ class _Scanner:
 
     def number(self, what: str) -> tuple[float, bool]:
         """A number and whether it carried a percent sign."""
+        value, percent, _ = self.amount(what, durations=False)
+        return value, percent
+
+    def amount(self, what: str, *, durations: bool = True) -> tuple[float, bool, str | None]:
+        """A number, whether it carried a percent sign, and its time unit (value in seconds)."""
         start = self.pos
         found = self.match(_NUMBER)
         if found is None:
@@ -192,8 +217,26 @@ class _Scanner:
             raise self.error("expected a finite number", start)
         if self.text.startswith("%", self.pos):
             self.pos += 1
-            return value / 100.0, True
-        return value, False
+            return value / 100.0, True, None
+        suffix = _NAME.match(self.text, self.pos)
+        if suffix is None or not durations:
+            return value, False, None
+        unit = suffix.group()
+        if unit[0] in DURATION_UNITS and unit[1:2].isdigit():
+            raise self.error(
+                "a duration is one number and one unit, e.g. 36h or 1.5d rather than 1d12h"
+            )
+        if unit not in DURATION_UNITS:
+            units = ", ".join(DURATION_UNITS)
+            raise self.error(
+                f"unknown unit {unit!r} after {found!r}: a duration takes one of {units} "
+                f"(e.g. {found}d or {found}h)"
+            )
+        self.pos = suffix.end()
+        seconds = value * DURATION_UNITS[unit]
+        if not math.isfinite(seconds):
+            raise self.error("expected a finite duration", start)
+        return seconds, False, unit
 
 
 def parse_threshold(text: str) -> Threshold:
@@ -230,6 +273,7 @@ def parse_threshold(text: str) -> Threshold:
     anchor_text = scan.match(_NAME)
     anchor: Anchor | None = None
     relative = False
+    unit: str | None = None
     if anchor_text is not None:
         try:
             anchor = Anchor(anchor_text.lower())
@@ -247,10 +291,12 @@ def parse_threshold(text: str) -> Threshold:
             scan.skip_space()
             if text.startswith(("+", "-"), scan.pos):
                 raise scan.error("expected a number after the sign")
-            amount, relative = scan.number("a number after the sign")
+            amount, relative, unit = scan.amount("a number after the sign")
             value = sign * amount
     else:
-        value, relative = scan.number("a number or one of baseline, previous, best, reference")
+        value, relative, unit = scan.amount(
+            "a number or one of baseline, previous, best, reference"
+        )
         # A percentage as a plain bound is just a fraction: "missing_share <= 5%".
         relative = False
 
@@ -279,4 +325,5 @@ def parse_threshold(text: str) -> Threshold:
         selector=selector,
         confidence=confidence,
         stage=stage,
+        unit=unit,
     )

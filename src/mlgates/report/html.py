@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlgates.core import RunRecord
+from mlgates.core import CheckResult, RunRecord
 from mlgates.files import write_text_atomically
 
 HISTORY_ROWS = 30
@@ -22,14 +22,16 @@ def render_html(record: RunRecord, history: Sequence[RunRecord] = ()) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["number"] = _number
+    environment.filters["shown"] = _shown
     template = environment.get_template("report.html.j2")
     earlier = [r for r in history if r.run_id != record.run_id][-HISTORY_ROWS:]
     return template.render(record=record, history=list(reversed(earlier)))
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.4g}"
+def _shown(check: CheckResult, name: str) -> str:
+    """A check's ``value`` or ``bound``: a duration (``4d 3h``) for a metric in seconds."""
+    value: float | None = getattr(check, name)
+    return "" if value is None else check.shown(value, digits=4)
 
 
 def write_html(path: Path, record: RunRecord, history: Sequence[RunRecord] = ()) -> Path:

@@ -14,7 +14,13 @@ from mlgates.stats.unreadable import count_error, nested_error
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["categorical_against", "categorical_reference"]
+__all__ = [
+    "against_from_counts",
+    "categorical_against",
+    "categorical_reference",
+    "label_counts",
+    "reference_from_counts",
+]
 
 IntArray: TypeAlias = npt.NDArray[np.int64]
 _TOP_OTHERS = 5
@@ -57,7 +63,7 @@ def _index_labels(index: pd.Index) -> ObjectArray:
     return np.array([_scalar_label(value) for value in index], dtype=object)
 
 
-def _label_counts(values: pd.Series) -> tuple[ObjectArray, IntArray, int]:
+def label_counts(values: pd.Series) -> tuple[ObjectArray, IntArray, int]:
     """Distinct non-null labels, their counts and the non-null total.
 
     Raises
@@ -100,7 +106,15 @@ def categorical_reference(values: pd.Series, max_categories: int) -> Categorical
     UnprofiledColumn
         When the column holds nested values.
     """
-    labels, counts, total = _label_counts(values)
+    labels, counts, total = label_counts(values)
+    return reference_from_counts(labels, counts, len(values) - total, max_categories)
+
+
+def reference_from_counts(
+    labels: ObjectArray, counts: IntArray, null_count: int, max_categories: int
+) -> CategoricalProfile:
+    """:func:`categorical_reference` of distinct ``labels`` seen ``counts`` times."""
+    total = int(counts.sum())
     kept_from = 1
     if counts.size > max_categories:
         kept_from = int(np.partition(counts, -(max_categories + 1))[-(max_categories + 1)]) + 1
@@ -110,7 +124,7 @@ def categorical_reference(values: pd.Series, max_categories: int) -> Categorical
     kept_counts = counts[kept][order]
     return CategoricalProfile(
         count=total,
-        null_count=int(len(values) - total),
+        null_count=int(null_count),
         categories=tuple(str(label) for label in labels[kept][order]),
         counts=tuple(kept_counts.tolist()),
         other_count=total - int(kept_counts.sum()),
@@ -130,9 +144,17 @@ def categorical_against(reference: CategoricalProfile, values: pd.Series) -> Cat
     UnprofiledColumn
         When the column holds nested values.
     """
+    labels, counts, total = label_counts(values)
+    return against_from_counts(reference, labels, counts, len(values) - total)
+
+
+def against_from_counts(
+    reference: CategoricalProfile, labels: ObjectArray, counts: IntArray, null_count: int
+) -> CategoricalProfile:
+    """:func:`categorical_against` of distinct ``labels`` seen ``counts`` times."""
     import pandas as pd
 
-    labels, counts, total = _label_counts(values)
+    total = int(counts.sum())
     index = pd.Index(labels, dtype=object)
     known = index.isin(pd.Index(reference.categories, dtype=object))
     by_label = pd.Series(counts, index=index)
@@ -143,7 +165,7 @@ def categorical_against(reference: CategoricalProfile, values: pd.Series) -> Cat
     top = np.lexsort((other_labels, -other_counts))[:_TOP_OTHERS]
     return CategoricalProfile(
         count=total,
-        null_count=int(len(values) - total),
+        null_count=int(null_count),
         categories=reference.categories,
         counts=tuple(kept.tolist()),
         other_count=total - int(kept.sum()),

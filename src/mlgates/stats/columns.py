@@ -145,6 +145,8 @@ def classify_column(values: pd.Series, *, nested: bool = False) -> ColumnRole:
         return ColumnRole("flag", "two values")
     if family == "date-time":
         return ColumnRole("datetime", "date-times")
+    if family == "duration":
+        return ColumnRole("number", "durations")
     if family == "text" and looks_like_dates(present):
         return ColumnRole("datetime", "dates stored as text (ISO 8601)")
     unique = distinct == len(present) and len(present) > _IDENTIFIER_MIN_ROWS

@@ -21,7 +21,7 @@ from mlgates.stats.unreadable import numbers_error
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["float_values", "numeric_against", "numeric_reference"]
+__all__ = ["float_values", "numeric_against", "numeric_reference", "sorted_quantiles"]
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -66,7 +66,7 @@ def _moments(valid: FloatArray) -> tuple[float, float]:
         return float(valid.mean()), float(valid.std())
 
 
-def _sorted_quantiles(ordered: FloatArray, levels: FloatArray) -> FloatArray:
+def sorted_quantiles(ordered: FloatArray, levels: FloatArray) -> FloatArray:
     """``np.quantile(..., method="linear")`` of already sorted values, without re-sorting."""
     n = ordered.size
     position = (n - 1) * levels
@@ -178,7 +178,7 @@ def numeric_reference(values: pd.Series, bins: int, seed: int) -> NumericProfile
     n = int(ordered.size)
     if n:
         levels = np.arange(1, bins, dtype=np.float64) / bins
-        edges = np.unique(_sorted_quantiles(ordered, levels))
+        edges = np.unique(sorted_quantiles(ordered, levels))
         edges = edges[np.isfinite(edges)]
     else:
         edges = np.empty(0, dtype=np.float64)
@@ -205,6 +205,8 @@ def numeric_against(reference: NumericProfile, values: pd.Series) -> NumericProf
     valid = _non_null(array)
     counts, tails = _bin_counts(valid, np.asarray(reference.edges, dtype=np.float64))
     profile = _summary(array, valid, reference.edges, counts, tails)
+    if profile.count and reference.min <= profile.min and profile.max <= reference.max:
+        return profile  # nothing beyond the reference's range: no pass over the values
     beyond, examples = _beyond_range(valid, reference.min, reference.max)
     return replace(profile, beyond=beyond, beyond_examples=examples)
 

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast
 
 from mlgates.stats.categorical import categorical_against, categorical_reference
 from mlgates.stats.columns import type_family
@@ -53,10 +53,14 @@ __all__ = [
     "profile_dataset",
     "profile_dataset_against",
     "profile_reference",
+    "text_lengths",
+    "time_values",
     "wasserstein_null_table",
 ]
 
-_KINDS: tuple[Kind, ...] = ("numeric", "categorical")
+ProfileKind: TypeAlias = Literal["numeric", "categorical", "text", "datetime"]
+"""How a column is profiled: ``text`` as its lengths, ``datetime`` as its times."""
+_KINDS: tuple[ProfileKind, ...] = ("numeric", "categorical", "text", "datetime")
 _PARALLEL_MIN_ROWS = 50_000
 _Item = TypeVar("_Item")
 
@@ -94,10 +98,50 @@ def infer_kind(values: pd.Series, *, max_numeric_categories: int = 20) -> Kind:
     return "categorical" if values.nunique(dropna=True) <= max_numeric_categories else "numeric"
 
 
+def text_lengths(values: pd.Series) -> pd.Series:
+    """Characters per value of a text column after trimming; blank and missing text is NaN.
+
+    Free text is compared by its lengths rather than its values, which rarely
+    repeat: a change in how long the texts are (truncation, a template instead of
+    prose) or in how many are empty is what a batch can show. Values that are not
+    strings are measured as their text.
+    """
+    import numpy as np
+    import pandas as pd
+
+    present = values.notna().to_numpy()
+    lengths = np.full(len(values), np.nan)
+    if present.any():
+        texts = values[present].astype(str).str.strip()
+        counted = texts.str.len().to_numpy(dtype=np.float64, na_value=np.nan)
+        counted[counted == 0] = np.nan
+        lengths[present] = counted
+    return pd.Series(lengths, index=values.index, name=values.name)
+
+
+def time_values(values: pd.Series) -> pd.Series:
+    """A date-time column as naive UTC date-times; ISO 8601 text is parsed.
+
+    Text that does not parse is missing (NaT): dates arriving in another format
+    show as missing values, and in the ``data::types`` check.
+    """
+    import pandas as pd
+    from pandas.api import types
+
+    if types.is_datetime64_any_dtype(values.dtype):
+        times = values
+    else:
+        texts = values.astype("string") if not types.is_string_dtype(values.dtype) else values
+        times = pd.to_datetime(texts, format="ISO8601", errors="coerce", utc=True)
+    if getattr(times.dtype, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times
+
+
 def profile_reference(
     values: pd.Series,
     *,
-    kind: Kind | None = None,
+    kind: ProfileKind | None = None,
     bins: int = 100,
     max_categories: int = 1000,
     seed: int = 0,
@@ -110,7 +154,9 @@ def profile_reference(
     values
         The column.
     kind
-        ``numeric`` or ``categorical``; inferred with :func:`infer_kind` when None.
+        ``numeric``, ``categorical``, ``text`` (the numbers of
+        :func:`text_lengths`) or ``datetime`` (:func:`time_values`); inferred
+        with :func:`infer_kind` when None.
     bins
         Numeric: edges are the quantiles at levels ``k / bins``, ``k = 1 .. bins-1``,
         de-duplicated (so there may be fewer bins for discrete data).
@@ -142,8 +188,12 @@ def profile_reference(
         profile = numeric_reference(values, bins, seed)
     elif kind == "categorical":
         profile = categorical_reference(values, max_categories)
+    elif kind == "text":
+        profile = replace(numeric_reference(text_lengths(values), bins, seed), of="length")
+    elif kind == "datetime":
+        profile = replace(numeric_reference(time_values(values), bins, seed), of="time")
     else:
-        raise ValueError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
     return replace(profile, dtype=str(values.dtype), family=type_family(values))
 
 
@@ -172,7 +222,11 @@ def profile_against(reference: ColumnProfile, values: pd.Series) -> ColumnProfil
         where the reference is numeric.
     """
     profile: ColumnProfile
-    if isinstance(reference, NumericProfile):
+    if isinstance(reference, NumericProfile) and reference.of == "length":
+        profile = replace(numeric_against(reference, text_lengths(values)), of="length")
+    elif isinstance(reference, NumericProfile) and reference.of == "time":
+        profile = replace(numeric_against(reference, time_values(values)), of="time")
+    elif isinstance(reference, NumericProfile):
         profile = numeric_against(reference, values)
     else:
         profile = categorical_against(reference, values)
@@ -255,12 +309,12 @@ def profile_dataset(
     kinds = dict(kinds or {})
     bad = {name: kind for name, kind in kinds.items() if kind not in _KINDS}
     if bad:
-        raise ValueError(f"kinds must be 'numeric' or 'categorical': {bad}")
+        raise ValueError(f"kinds must be one of {', '.join(_KINDS)}: {bad}")
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
     names = _resolve_names(frame, columns)
 
-    def build(item: tuple[pd.Series, Kind | None]) -> ColumnProfile:
+    def build(item: tuple[pd.Series, ProfileKind | None]) -> ColumnProfile:
         values, kind = item
         return profile_reference(
             values,
@@ -272,7 +326,7 @@ def profile_dataset(
         )
 
     # Columns are taken out of the frame here, in one thread; workers only see Series.
-    checked = cast("dict[str, Kind]", kinds)
+    checked = cast("dict[str, ProfileKind]", kinds)
     work = [(name, (frame[label], checked.get(name))) for name, label in names.items()]
     return _profile_columns(work, len(frame), build)
 

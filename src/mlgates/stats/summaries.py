@@ -96,7 +96,10 @@ class NumericProfile:
     holds up to five of them, the most extreme first. ``dtype`` is the column's
     pandas dtype name and ``family`` its type family
     (:func:`mlgates.stats.columns.type_family`); date-times are profiled as
-    nanoseconds since 1970.
+    nanoseconds since 1970. ``of`` says what the numbers are: the column's
+    ``value``, the ``length`` of free text (characters after trimming, blank
+    text counted as missing; see :func:`mlgates.stats.profile.text_lengths`), or
+    the ``time`` of dates stored as text (:func:`mlgates.stats.profile.time_values`).
     """
 
     count: int
@@ -113,12 +116,13 @@ class NumericProfile:
     beyond_examples: tuple[float, ...] = ()
     dtype: str = ""
     family: str = ""
+    of: Literal["value", "length", "time"] = "value"
     kind: Literal["numeric"] = "numeric"
 
     @property
     def temporal(self) -> bool:
         """Whether the column holds date-times (values are nanoseconds since 1970)."""
-        return self.family == "date-time"
+        return self.family == "date-time" or self.of == "time"
 
     @property
     def scale(self) -> float:
@@ -143,6 +147,7 @@ class NumericProfile:
             "beyond_examples": [json_number(value) for value in self.beyond_examples],
             "dtype": self.dtype,
             "family": self.family,
+            "of": self.of,
         }
 
     @classmethod
@@ -172,6 +177,9 @@ class NumericProfile:
         dtype = data.get("dtype", "")
         if not isinstance(dtype, str):
             raise ValueError(f"{what}: dtype must be a string")
+        of = data.get("of", "value")
+        if of not in ("value", "length", "time"):
+            raise ValueError(f"{what}: of must be 'value', 'length' or 'time', got {of!r}")
         profile = cls(
             count=count,
             null_count=null_count,
@@ -190,6 +198,7 @@ class NumericProfile:
             ),
             dtype=dtype,
             family=str(data.get("family", "")),
+            of=of,
         )
         if len(counts) != len(edges) + 1:
             raise ValueError(

@@ -7,8 +7,8 @@ and drift is decided from the two summaries.
 
 Modules: :mod:`.settings` (the ``[data]`` table), :mod:`.planning` (check ids
 from headers), :mod:`.measuring` (one pass over the data), :mod:`.reference`
-(the profile cache), :mod:`.schema` (pandera), :mod:`.gx_suite` (Great
-Expectations).
+(the profile cache), :mod:`.streamed` (large Parquet files, batch by batch),
+:mod:`.schema` (pandera), :mod:`.gx_suite` (Great Expectations).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from mlgates.authoring import (
     MetricInfo,
     PlannedCheck,
     TableReader,
-    reading,
 )
 from mlgates.stages.data.settings import METRICS, STAGE, DataConfig, override, parse_data_config
 
@@ -56,9 +55,9 @@ class DataStage:
         """Measure every planned check; see :mod:`.measuring`."""
         from mlgates.stages.data.measuring import DataRun
 
-        with reading("data.current"):
-            current = context.frame(config.current)
-        return DataRun(config, context, current).measure_all(plan)
+        run = DataRun(config, context)
+        run.load_current()
+        return run.measure_all(plan)
 
 
 __all__ = ["DataConfig", "DataStage"]

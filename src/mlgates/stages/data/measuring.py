@@ -24,18 +24,24 @@ if TYPE_CHECKING:
 
     from mlgates.context import Context
     from mlgates.stages.data.pii import ColumnScan
+    from mlgates.stages.data.streamed import StreamedCurrent
     from mlgates.stats.drift import DriftAssessment
     from mlgates.stats.novelty import NoveltyAssessment
-    from mlgates.stats.profile import ColumnProfile, DatasetProfile, NumericProfile
+    from mlgates.stats.profile import ColumnProfile, DatasetProfile, NumericProfile, ProfileKind
+    from mlgates.stats.staleness import StalenessAssessment
 
 
 class DataRun:
     """The state of one measurement pass: profiles, drift results, GX outcomes."""
 
-    def __init__(self, config: DataConfig, context: Context, current: pd.DataFrame) -> None:
+    def __init__(
+        self, config: DataConfig, context: Context, current: pd.DataFrame | None = None
+    ) -> None:
         self.config = config
         self.context = context
-        self.current = current
+        self._current = current
+        self._streamed: StreamedCurrent | None = None
+        self._stream_decided = False
         self._reference: DatasetProfile | None = None
         self._current_profile: DatasetProfile | None = None
         self._drift: dict[str, DriftAssessment | Measurement] | None = None
@@ -51,16 +57,61 @@ class DataRun:
         return self._reference
 
     @property
+    def current(self) -> pd.DataFrame:
+        """The current data, loaded when a check first needs it."""
+        if self._current is None:
+            with reading("data.current"):
+                self._current = self.context.frame(self.config.current)
+        return self._current
+
+    def load_current(self) -> None:
+        """Read the current data whole, or summarise it batch by batch when it is large."""
+        if self.streamed is None:
+            self.current  # noqa: B018 - loads the frame
+
+    @property
+    def streamed(self) -> StreamedCurrent | None:
+        """Large current data summarised batch by batch (see :mod:`.streamed`), or None."""
+        from mlgates.stages.data.streamed import stream_current, streams_current
+
+        if not self._stream_decided:
+            self._stream_decided = True
+            with reading("data.current"):
+                if self._current is None and streams_current(self.config):
+                    budget = self.config.pii.budget
+                    self._streamed = stream_current(
+                        self.config, self.context, self.reference, sample_rows=budget
+                    )
+        return self._streamed
+
+    @property
+    def _typed(self) -> pd.DataFrame:
+        """A frame with the current data's columns and types: the first batch when streamed."""
+        streamed = self.streamed
+        return streamed.head if streamed is not None and streamed.head is not None else self.current
+
+    @property
     def current_profile(self) -> DatasetProfile:
         """The current data summarised on the reference's bins (or on its own)."""
         if self._current_profile is None:
             from mlgates.stats.profile import profile_dataset, profile_dataset_against
 
-            if self.config.reference is not None:
+            streamed = self.streamed
+            if streamed is not None and streamed.profile is not None:
+                self._current_profile = streamed.profile
+            elif self.config.reference is not None:
                 self._current_profile = profile_dataset_against(self.reference, self.current)
             else:
-                self._current_profile = profile_dataset(self.current, bins=self.config.bins)
+                self._current_profile = profile_dataset(
+                    self.current, bins=self.config.bins, kinds=self._kinds(self.current)
+                )
         return self._current_profile
+
+    def _kinds(self, frame: pd.DataFrame) -> dict[str, ProfileKind]:
+        from mlgates.stages.data.roles import profile_kinds
+
+        present = {str(c) for c in frame.columns}
+        return {n: k for n, k in profile_kinds(self.config.roles).items() if n in present}
 
     def measure_all(self, plan: Sequence[PlannedCheck]) -> dict[str, Measurement]:
         """One measurement per planned check, keyed by id, plus the members of families."""
@@ -79,6 +130,8 @@ class DataRun:
                 return self._schema(plan)
             if check.metric == TYPES_CHECK:
                 return self._types()
+            if check.metric == "stale":
+                return self._stale(check, plan)
             if check.metric == "out_of_range":
                 return self._out_of_range(check, plan)
             if check.metric == "pii" and check.family:
@@ -91,6 +144,8 @@ class DataRun:
                 return self._missing_share(check)
             if check.metric == "row_count":
                 return self._row_count()
+            if check.metric == "freshness":
+                return self._freshness(check)
             return self._expectation(check)
         except (InputError, ConfigError):
             raise  # an unreadable file or a config that does not fit the data: exit 2
@@ -101,7 +156,7 @@ class DataRun:
 
     def _columns(self) -> Measurement:
         reference_columns = list(self.reference.columns) + list(self.reference.unprofiled)
-        present = {str(c) for c in self.current.columns}
+        present = {str(c) for c in self._typed.columns}
         missing = [c for c in reference_columns if c not in present]
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
@@ -175,11 +230,12 @@ class DataRun:
         from mlgates.text import shorten
 
         changes = {}
-        present = {str(c): c for c in self.current.columns}
+        frame = self._typed
+        present = {str(c): c for c in frame.columns}
         for name, profile in self.reference.columns.items():
             if name not in present or not profile.family:
                 continue
-            values = self.current[present[name]]
+            values = frame[present[name]]
             if values.ndim != 1:
                 continue
             family = type_family(values)
@@ -235,7 +291,29 @@ class DataRun:
             return Measurement(
                 status=Status.ERROR, message=f"column {column!r} is not in the {where}"
             )
+        self._check_role_fits(column, ref)
         return ref, cur
+
+    def _check_role_fits(self, column: str, profile: ColumnProfile) -> None:
+        """A stored reference profile must summarise a column as its role asks."""
+        from mlgates.stages.data.roles import profile_kinds
+        from mlgates.stats.summaries import NumericProfile
+
+        wanted = profile_kinds(self.config.roles).get(column)
+        if wanted is None:
+            return
+        if isinstance(profile, NumericProfile):
+            found = {"length": "text", "time": "datetime"}.get(profile.of, "numeric")
+        else:
+            found = "categorical"
+        if found != wanted:
+            role = self.config.roles[column]
+            raise ConfigError(
+                f"the reference profile summarises {column!r} as {found}, but its role "
+                f"{role!r} needs it {wanted}: write the profile again with "
+                f"'mlgates profile --config <this config>', or change the role",
+                key=f"data.roles.{column}",
+            )
 
     # -- values the reference never saw ----------------------------------------------
 
@@ -256,6 +334,8 @@ class DataRun:
             assert isinstance(cur, NumericProfile)
             result = assess_range(ref, cur, alpha=alpha, threshold=threshold)
             where = f"beyond the reference's range [{_range_text(ref)}]"
+            if ref.of == "length":
+                where = f"of a text length beyond the reference's [{_range_text(ref)}] characters"
             method = "beta-binomial"
         else:
             assert not isinstance(cur, NumericProfile)
@@ -265,14 +345,40 @@ class DataRun:
             method = "good-turing"
         return novelty_measurement(column, result, where, method)
 
+    def _stale(self, check: PlannedCheck, plan: Sequence[PlannedCheck]) -> Measurement:
+        from mlgates.stats.staleness import DEFAULT_THRESHOLD, assess_staleness
+        from mlgates.stats.summaries import NumericProfile
+
+        column = check.selector
+        assert column is not None
+        pair = self._summaries(column)
+        if isinstance(pair, Measurement):
+            return pair
+        ref, cur = pair
+        if not (isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile)):
+            return Measurement(
+                status=Status.ERROR,
+                message=f"{column}: not profiled as date-times; give it the role 'datetime'",
+            )
+        if cur.count == 0:
+            return Measurement(
+                status=Status.INCONCLUSIVE, message=f"{column}: no date in the current data"
+            )
+        family = sum(1 for c in plan if c.metric == "stale")
+        alpha = (1.0 - self.config.drift_confidence) / max(family, 1)
+        threshold = check.threshold.value if check.threshold is not None else DEFAULT_THRESHOLD
+        result = assess_staleness(ref, cur, alpha=alpha, threshold=threshold)
+        return stale_measurement(column, result, temporal=ref.temporal)
+
     # -- personal data ---------------------------------------------------------------
 
     def _text_columns(self) -> list[str]:
         from mlgates.stats.columns import type_family
 
         found = []
-        for label in self.current.columns:
-            values = self.current[label]
+        frame = self._typed
+        for label in frame.columns:
+            values = frame[label]
             if values.ndim == 1 and type_family(values) == "text":
                 found.append(str(label))
         return found
@@ -290,11 +396,15 @@ class DataRun:
 
         settings = self.config.pii
         kinds, budget = settings.kinds, settings.budget
-        by_label = {str(c): c for c in self.current.columns}
+        streamed = self.streamed
         members = {}
         for column in self._text_columns():
             member = self._pii_member(family, column)
-            scan = scan_column(self.current[by_label[column]], kinds=kinds, budget=budget)
+            if streamed is not None:  # a uniform sample of rows of the whole column
+                values, total = streamed.sample(column), streamed.present.get(column, 0)
+            else:
+                values, total = self.current[{str(c): c for c in self.current}[column]], None
+            scan = scan_column(values, kinds=kinds, budget=budget, total=total)
             members[member.id] = pii_measurement(
                 member, column, scan, allowed=settings.allow.get(column, ())
             )
@@ -374,7 +484,10 @@ class DataRun:
         result = self._drift_all(plan)[check.selector]
         if isinstance(result, Measurement):
             return result
-        return drift_measurement(check.selector, result)
+        label = check.selector
+        if self.config.roles.get(label) == "text":
+            label = f"{label} (text length)"
+        return drift_measurement(label, result)
 
     def _drift_share(self, plan: Sequence[PlannedCheck]) -> Measurement:
         results = self._drift_all(plan)
@@ -417,7 +530,11 @@ class DataRun:
     def _missing_share(self, check: PlannedCheck) -> Measurement:
         column = check.selector
         assert column is not None
-        counts = self._null_counts(self.current_profile, self.current, column)
+        streamed = self.streamed
+        frame = self.current if streamed is None else None
+        counts = self._null_counts(self.current_profile, frame, column)
+        if counts is None and streamed is not None and column in streamed.nulls:
+            counts = streamed.nulls[column], self.current_profile.row_count  # no summary
         if counts is None:
             return Measurement(
                 status=Status.ERROR, message=f"column {column!r} not in current data"
@@ -465,9 +582,16 @@ class DataRun:
 
     def _row_count(self) -> Measurement:
         anchor = float(self.reference.row_count) if self.config.reference is not None else None
-        return Measurement(
-            value=float(len(self.current)), anchor_value=anchor, message=f"{len(self.current)} rows"
-        )
+        streamed = self.streamed
+        rows = self.current_profile.row_count if streamed is not None else len(self.current)
+        return Measurement(value=float(rows), anchor_value=anchor, message=f"{rows} rows")
+
+    def _freshness(self, check: PlannedCheck) -> Measurement:
+        from mlgates.stages.data.freshness import measure_freshness
+
+        by_label = {str(c): c for c in self.current.columns}
+        values = self.current[by_label[check.selector or ""]]
+        return measure_freshness(values, check, now=self.context.now)
 
     # -- Great Expectations ----------------------------------------------------------
 
@@ -505,7 +629,7 @@ class DataRun:
 def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
     """A drift assessment as a measurement, with a message that explains the decision."""
     sizes = f"n {result.n_reference} vs {result.n_current}"
-    if result.drifted:
+    if result.distance_drifted:
         verdict = (
             f"{result.method} distance {result.distance:.3g} > {result.threshold:g} and "
             f"beyond sampling noise {result.noise_floor:.3g} ({sizes})"
@@ -513,8 +637,8 @@ def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
     elif result.distance > result.threshold:
         verdict = (
             f"{result.method} distance {result.distance:.3g} > {result.threshold:g} but "
-            f"within sampling noise {result.noise_floor:.3g} ({sizes}): no evidence of drift"
-        )
+            f"within sampling noise {result.noise_floor:.3g} ({sizes})"
+        ) + ("" if result.share_changes else ": no evidence of drift")
     else:
         verdict = (
             f"{result.method} distance {result.distance:.3g} <= {result.threshold:g} ({sizes})"
@@ -525,6 +649,11 @@ def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
     message = f"{column}: {verdict}" + (
         f"; largest change {changes}" if result.drifted and changes else ""
     )
+    if result.share_changes:  # one category's share changed beyond chance and materially
+        shares = ", ".join(change.describe() for change in result.share_changes[:3])
+        more = len(result.share_changes) - 3
+        shares += f" and {more} more" if more > 0 else ""
+        message = f"{column}: category share changed {shares}; {verdict}"
     return Measurement(
         value=result.distance,
         bound=result.threshold,
@@ -536,6 +665,10 @@ def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
             "n_reference": result.n_reference,
             "n_current": result.n_current,
             "top_changes": [list(change) for change in result.top_changes],
+            "share_changes": [
+                [c.label, c.reference_share, c.current_share, c.p_value, c.level]
+                for c in result.share_changes
+            ],
         },
     )
 
@@ -569,6 +702,37 @@ def novelty_measurement(
         details={
             "count": result.count,
             "expected": result.expected,
+            "p_value": result.p_value,
+            "n_reference": result.n_reference,
+            "n_current": result.n_current,
+        },
+    )
+
+
+def stale_measurement(column: str, result: StalenessAssessment, *, temporal: bool) -> Measurement:
+    """A staleness assessment as a measurement naming both newest dates."""
+    from mlgates.stats.novelty import format_value
+
+    newest = format_value(result.current_newest, temporal)
+    reference = format_value(result.reference_newest, temporal)
+    if result.newer == 0:
+        message = f"{column}: newest value {newest}, not older than the reference's ({reference})"
+    else:
+        share = (
+            f"newest value {newest} is older than {result.newer} of {result.n_reference} "
+            f"reference values ({result.share:.1%}; the reference's newest {reference})"
+        )
+        chance = f"chance p {result.p_value:.2g} for {result.n_current} current values"
+        verdict = "data from an earlier period?" if result.flagged else "within chance"
+        message = f"{column}: {share}; {chance}: {verdict}"
+    return Measurement(
+        value=result.share,
+        bound=result.threshold,
+        status=Status.FAIL if result.flagged else Status.PASS,
+        method="order statistics",
+        message=message,
+        details={
+            "newer": result.newer,
             "p_value": result.p_value,
             "n_reference": result.n_reference,
             "n_current": result.n_current,

@@ -230,6 +230,7 @@ def scan_column(
     seed: int = 0,
     cap: int = 5_000,
     phone_regions: Sequence[str] = PHONE_REGIONS,
+    total: int | None = None,
 ) -> ColumnScan:
     """Count the rows of ``values`` holding each of ``kinds``, with masked examples.
 
@@ -238,6 +239,8 @@ def scan_column(
     uniform sample of ``budget`` of them; at most ``cap`` candidate rows per kind
     are checked in Python (a uniform sample beyond that, and the count scaled).
     Phone numbers without a country code are read in ``phone_regions``.
+    ``total``, when given, says that ``values`` are a uniform sample of rows of
+    a column with ``total`` non-missing values: counts are scaled to it.
     """
     import numpy as np
 
@@ -247,16 +250,16 @@ def scan_column(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be between 0 and 1 (exclusive), not {confidence}")
     present = np.flatnonzero(~values.isna().to_numpy(dtype=bool))
-    total = len(present)
+    available = len(present)
+    total = available if total is None else max(total, available)
     rng = np.random.default_rng(seed)
-    if total > budget:
+    if available > budget:
         present = np.sort(rng.choice(present, size=budget, replace=False))
     scanned = len(present)
     if scanned == 0:
         return ColumnScan(0, 0, (), None, confidence)
-    texts = _texts(values, present)
-    rows = np.flatnonzero(_matches(texts, _ANY_KIND_RE2))
-    texts = texts.take(rows)
+    texts = _Texts.of(_texts(values, present))
+    texts = texts.take(np.flatnonzero(texts.matches(_ANY_KIND_RE2)))
     regions = (phone_regions,) if isinstance(phone_regions, str) else tuple(phone_regions)
     findings: list[PiiFinding] = []
     capped: list[str] = []
@@ -356,32 +359,92 @@ def _matches(texts: Any, pattern: str) -> npt.NDArray[np.bool_]:
     return result
 
 
+class _Texts:
+    """Rows of scanned text; when values repeat, each regex runs once per distinct value.
+
+    A column of a few labels (``gold``, ``silver``) costs a dictionary encoding
+    instead of a regex pass per kind over every row; the row-level answers are
+    the same either way.
+    """
+
+    def __init__(
+        self,
+        texts: Any,
+        codes: npt.NDArray[np.intp] | None = None,
+        distinct: Any = None,
+        found: dict[str, npt.NDArray[np.bool_]] | None = None,
+    ) -> None:
+        self._texts = texts  # the rows as arrow strings, or None when ``codes`` stand in
+        self._codes = codes  # row -> index into ``distinct``
+        self._distinct = distinct
+        self._found = {} if found is None else found  # pattern -> matches of ``distinct``
+
+    @classmethod
+    def of(cls, texts: Any) -> _Texts:
+        """``texts`` (an arrow string array), encoded when at most half its values are distinct."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(texts)
+        if 2 * len(encoded.dictionary) > len(texts):
+            return cls(texts)
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+        return cls(None, codes, encoded.dictionary)
+
+    def matches(self, pattern: str) -> npt.NDArray[np.bool_]:
+        """Whether each row holds a match of the RE2 ``pattern``."""
+        if self._codes is None:
+            return _matches(self._texts, pattern)
+        if pattern not in self._found:
+            self._found[pattern] = _matches(self._distinct, pattern)
+        return self._found[pattern][self._codes]
+
+    def take(self, rows: npt.NDArray[np.intp]) -> _Texts:
+        """The rows at positions ``rows``."""
+        if self._codes is None:
+            return _Texts(self._texts.take(rows))
+        return _Texts(None, self._codes[rows], self._distinct, self._found)
+
+    def values(self, rows: npt.NDArray[np.intp]) -> list[str]:
+        """The texts of the rows at positions ``rows``."""
+        if self._codes is None:
+            return list(self._texts.take(rows).to_pylist())
+        return list(self._distinct.take(self._codes[rows]).to_pylist())
+
+
 def _scan_kind(
-    texts: Any, kind: str, cap: int, rng: np.random.Generator, regions: tuple[str, ...]
+    texts: _Texts, kind: str, cap: int, rng: np.random.Generator, regions: tuple[str, ...]
 ) -> PiiFinding:
     import numpy as np
 
     rule = _RULES[kind]
-    candidates = np.flatnonzero(_matches(texts, rule.candidates))
+    candidates = np.flatnonzero(texts.matches(rule.candidates))
     sure = candidates[:0]
     if rule.sure is not None and len(candidates):
         subset = texts.take(candidates)
-        settled = _matches(subset, rule.sure) if rule.sure != rule.candidates else None
+        settled = subset.matches(rule.sure) if rule.sure != rule.candidates else None
         if settled is None:
             settled = np.ones(len(candidates), dtype=bool)
         if rule.unsure is not None:
-            settled &= ~_matches(subset, rule.unsure)
+            settled &= ~subset.matches(rule.unsure)
         sure, candidates = candidates[settled], candidates[~settled]
     checked = candidates
     if len(candidates) > cap:
         checked = np.sort(rng.choice(candidates, size=cap, replace=False))
     examples: list[str] = []
+    first_hits: dict[str, str | None] = {}  # a repeated text is checked once
+
+    def first_hit(text: str) -> str | None:
+        if text not in first_hits:
+            first_hits[text] = next(rule.hits(text, regions), None)
+        return first_hits[text]
+
     # Examples come from the first rows settled by RE2, then from the rows checked in Python.
-    for text in texts.take(sure[: 4 * _EXAMPLES]).to_pylist():
-        _add_example(examples, next(rule.hits(text, regions), None))
+    for text in texts.values(sure[: 4 * _EXAMPLES]):
+        _add_example(examples, first_hit(text))
     hits = 0
-    for text in texts.take(checked).to_pylist():
-        first = next(rule.hits(text, regions), None)
+    for text in texts.values(checked):
+        first = first_hit(text)
         if first is not None:
             hits += 1
             _add_example(examples, first)

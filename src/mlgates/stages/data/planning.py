@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlgates.authoring import FAMILY, CheckSpec, PlannedCheck, reading
 from mlgates.core import ConfigError
+from mlgates.stages.data.freshness import freshness_only, plan_freshness
 from mlgates.stages.data.reference import reference_columns
 from mlgates.stages.data.settings import METRICS, STAGE, DataConfig
 from mlgates.text import did_you_mean
@@ -53,10 +54,13 @@ def plan_data(config: DataConfig, context: Context) -> list[PlannedCheck]:
     for spec in config.checks:
         if METRICS[spec.metric].selector is None:
             planned.append(PlannedCheck.from_spec(STAGE, spec))
+    with reading("data.current"):
+        planned.extend(plan_freshness(STAGE, config, context.columns(config.current)))
     if config.pii.enabled:
         planned.append(_plan_pii(config, context))
     checked = checked_columns(config, context)
     _reject_unchecked_columns(config, checked, context)
+    _reject_unknown_roles(config, context)
     for column in checked:
         planned.extend(_plan_column(config, column))
     return _deduplicate(planned)
@@ -91,13 +95,15 @@ def _reject_unchecked_columns(config: DataConfig, checked: list[str], context: C
     """A check named for a column that is not checked is an error, never a silent skip."""
     named = {column: "data.exclude" for column in config.exclude}
     for column, settings in config.columns.items():
+        if freshness_only(settings):  # current data only: see plan_freshness
+            continue
         keys = {spec.origin.key for spec in settings.checks}
         named[column] = "--threshold" if keys == {"--threshold"} else f"data.columns.{column}"
     named.update(
         {
             spec.threshold.selector: spec.origin.key or "data.checks"
             for spec in config.checks
-            if spec.threshold.selector is not None
+            if spec.threshold.selector is not None and spec.metric != "freshness"
         }
     )
     present = set(context.columns(config.current))
@@ -113,6 +119,24 @@ def _reject_unchecked_columns(config: DataConfig, checked: list[str], context: C
         raise ConfigError(f"checks column {column!r}, which {why}", key=origin)
 
 
+def _reject_unknown_roles(config: DataConfig, context: Context) -> None:
+    """A role for a column that neither the current data nor the reference has is a typo."""
+    if not config.roles:
+        return
+    with reading("data.current"):
+        present = set(context.columns(config.current))
+    if config.reference is not None:
+        with reading("data.reference"):
+            present |= set(reference_columns(config, context))
+    for column in config.roles:
+        if column not in present:
+            raise ConfigError(
+                f"gives a role to {column!r}, which is not a column of the data"
+                f"{did_you_mean(column, present)}",
+                key=f"data.roles.{column}",
+            )
+
+
 def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
     settings = config.column(column)
     by_metric: dict[str, CheckSpec] = {
@@ -124,26 +148,21 @@ def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
         {spec.metric: spec for spec in config.checks if spec.threshold.selector == column}
     )
     by_metric.update({spec.metric: spec for spec in settings.checks})
-    by_metric = {metric: spec for metric, spec in by_metric.items() if metric != "pii"}
+    by_metric = {m: s for m, s in by_metric.items() if m not in ("pii", "freshness")}
     planned = []
-    drift_spec = by_metric.pop("drift", None)
-    if config.reference is not None and settings.drift:
-        if drift_spec is not None:
-            planned.append(PlannedCheck.from_spec(STAGE, drift_spec, selector=column))
+    defaults = (
+        ("drift", config.checks_drift(column), "default threshold of the method"),
+        ("out_of_range", config.checks_out_of_range(column), "beyond what chance explains"),
+        ("stale", config.checks_stale(column), "newest date against the reference"),
+    )
+    for metric, enabled, description in defaults:
+        spec = by_metric.pop(metric, None)
+        if config.reference is None or not enabled:
+            continue
+        if spec is not None:
+            planned.append(PlannedCheck.from_spec(STAGE, spec, selector=column))
         else:
-            planned.append(
-                PlannedCheck(STAGE, "drift", column, description="default threshold of the method")
-            )
-    range_spec = by_metric.pop("out_of_range", None)
-    if config.reference is not None and settings.out_of_range:
-        if range_spec is not None:
-            planned.append(PlannedCheck.from_spec(STAGE, range_spec, selector=column))
-        else:
-            planned.append(
-                PlannedCheck(
-                    STAGE, "out_of_range", column, description="beyond what chance explains"
-                )
-            )
+            planned.append(PlannedCheck(STAGE, metric, column, description=description))
     for spec in by_metric.values():
         planned.append(PlannedCheck.from_spec(STAGE, spec, selector=column))
     return planned

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mlgates.core import InputError
 from mlgates.datafiles import is_profile
 from mlgates.files import write_text_atomically
+from mlgates.stages.data.roles import profile_kinds
 from mlgates.stages.data.settings import DataConfig
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ def reference_profile(config: DataConfig, context: Context) -> DatasetProfile:
     """The reference's profile, computed at most once per run."""
     assert config.reference is not None
     path = config.reference
-    return context.memo(("data-reference", path, config.bins), lambda: _load(path, config, context))
+    key = ("data-reference", path, config.bins, tuple(sorted(config.roles.items())))
+    return context.memo(key, lambda: _load(path, config, context))
 
 
 def reference_columns(config: DataConfig, context: Context) -> list[str]:
@@ -39,7 +41,8 @@ def reference_columns(config: DataConfig, context: Context) -> list[str]:
 
 
 def _load(path: Path, config: DataConfig, context: Context) -> DatasetProfile:
-    from mlgates.stats.profile import FORMAT, DatasetProfile, profile_dataset
+    from mlgates.stages.data.streamed import profile_file
+    from mlgates.stats.profile import FORMAT, DatasetProfile
 
     digest = context.file_hash(path)
     if is_profile(path):
@@ -47,13 +50,15 @@ def _load(path: Path, config: DataConfig, context: Context) -> DatasetProfile:
             return DatasetProfile.load(path)
         except (OSError, ValueError) as exc:
             raise InputError(f"{context.display(path)}: not a reference profile: {exc}") from None
-    settings = json.dumps({"bins": config.bins, "format": FORMAT}, sort_keys=True)
+    kinds = profile_kinds(config.roles)
+    settings = json.dumps({"bins": config.bins, "format": FORMAT, "kinds": kinds}, sort_keys=True)
     key = hashlib.sha256(f"{digest}\n{settings}".encode()).hexdigest()[:32]
     cached = context.cache_dir / f"profile-{key}.json" if context.cache_dir else None
     found = _read_cache(cached)
     if found is not None:
         return found
-    profile = profile_dataset(context.frame(path), bins=config.bins)
+    # a large Parquet file is profiled batch by batch, never loaded whole
+    profile = profile_file(path, bins=config.bins, kinds=kinds, load=lambda: context.frame(path))
     if cached is not None:
         with contextlib.suppress(OSError):  # an unwritable cache only costs time next run
             write_text_atomically(cached, json.dumps(profile.to_dict(), allow_nan=False))

@@ -1,8 +1,12 @@
-"""Infer a pandera schema from reference data: dtypes, nullability, ranges, closed value sets.
+"""Infer a pandera schema from reference data: the rules a sample can vouch for.
 
-The schema records, per column, the dtype, whether nulls are allowed, a value
-range for numeric columns (widened by a margin) and the allowed values of
-low-cardinality columns whose value set looks closed.
+The schema records what one reference sample can tell without blocking good
+batches by chance: the dtype where it does not depend on whether a batch has
+missing values, uniqueness and presence of key columns, the sign of numbers
+that are never negative, and the allowed values of low-cardinality columns
+whose value set looks closed. How many values are missing and how far values
+stray beyond the reference's range are judged by the data gate's statistical
+checks (``missing_share``, ``out_of_range``), which know the batch size.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ __all__ = ["infer_schema", "is_nested"]
 _YAML_SCALARS = (str, bool, int, float)
 _NESTED_PROBE = 100
 _PROBE_CHUNK = 4096
+_PLAUSIBLE_MIN_VALUES = 100
+_PLAUSIBLE_FACTOR = 10.0
 
 
 def infer_schema(
     frame: pd.DataFrame,
     *,
-    margin: float = 1.0,
+    margin: float | None = None,
     max_categories: int = 20,
-    identifiers: Sequence[str] = (),
+    keys: Sequence[str] = (),
 ) -> pa.DataFrameSchema:
     """Infer a validation schema from reference data.
 
@@ -35,8 +41,13 @@ def infer_schema(
     ----------
     frame : pandas.DataFrame
         Reference data; not modified.
-    margin : float
-        Numeric ranges are widened by ``margin * (max - min)`` on each side
+    margin : float or None
+        None (the default): numeric columns of at least 100 values get
+        plausibility bounds an order of magnitude beyond their extremes, and 0
+        below when no value is negative (see :func:`_plausible_range`); values
+        between the extremes and those bounds are the ``out_of_range`` check's
+        to judge, against chance. A number: numeric ranges are widened by
+        ``margin * (max - min)`` on each side
         (``margin * |value|``, or ``margin``, when the column is constant),
         but never below zero for a column without negative values. The ranges
         are plausibility bounds (sign errors, sentinels, unit mix-ups), not
@@ -51,14 +62,16 @@ def infer_schema(
         String, object, categorical and boolean columns with at most this many
         distinct values, none of them seen only once, get an ``isin`` check;
         others only dtype and nullability.
-    identifiers : sequence of str
-        Identifier columns: checked for uniqueness, with no range or value set
-        (new rows bring new identifiers).
+    keys : sequence of str
+        Key columns: every value distinct and present, with no range or value
+        set (new rows bring new keys).
 
     Returns
     -------
     pandera.pandas.DataFrameSchema
-        All columns required, extra columns allowed, no coercion.
+        All columns required, extra columns allowed, no coercion. Only key
+        columns are not nullable: a column without missing values in a sample
+        may well have them in the next (``missing_share`` judges how many).
 
     Notes
     -----
@@ -67,11 +80,11 @@ def infer_schema(
     compared with a range or a value set. Two kinds of column whose dtype
     depends on whether a batch happens to hold missing values get no dtype
     (their ranges and value sets still apply), and say why in their
-    ``description``: whole numbers with missing values (float64, or int64 in a
-    batch without missing values) and booleans with missing values (object,
-    or bool). So does a dtype that pandera cannot read back from YAML.
+    ``description``: whole numbers (int64, or float64 in a batch with missing
+    values) and booleans (bool, or object with missing values), except in key
+    columns. So does a dtype that pandera cannot read back from YAML.
     """
-    if margin < 0:
+    if margin is not None and margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
     columns: dict[Any, pa.Column] = {}
     for name in frame.columns:
@@ -79,14 +92,14 @@ def infer_schema(
         if isinstance(series, pd.DataFrame):
             raise ValueError(f"duplicate column name {name!r}")
         nested = is_nested(series)
-        identifier = str(name) in identifiers and not nested
-        nullable = bool(series.isna().any())
+        key = str(name) in keys and not nested
+        nullable = not key or bool(series.isna().any())
         dtype, description = _schema_dtype(series, nullable=nullable, nested=nested)
-        checks = None if identifier or nested else _infer_checks(series, margin, max_categories)
+        checks = None if key or nested else _infer_checks(series, margin, max_categories)
         columns[name] = pa.Column(
             dtype,
             checks=checks,
-            unique=identifier,
+            unique=key,
             nullable=nullable,
             coerce=False,
             required=True,
@@ -132,9 +145,20 @@ def is_nested(series: pd.Series) -> bool:
 
 
 def _schema_dtype(series: pd.Series, *, nullable: bool, nested: bool) -> tuple[Any, str | None]:
-    """The dtype to require, or ``None`` with the reason it is not checked."""
+    """The dtype to require, or ``None`` with the reason it is not checked.
+
+    ``nullable``: whether the column may hold missing values, which turn numpy
+    integers into floats and booleans into objects.
+    """
     dtype = series.dtype
     if nullable and not nested:
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            what = "booleans" if dtype.kind == "b" else "whole numbers"
+            other = "object" if dtype.kind == "b" else "float64"
+            return None, (
+                f"{what} ({dtype}, or {other} from a batch with missing values); "
+                "the dtype is not checked"
+            )
         if isinstance(dtype, np.dtype) and dtype.kind == "f":  # numpy floats only
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             finite = values[np.isfinite(values)]
@@ -166,14 +190,17 @@ def _dtype_round_trips(dtype: Any) -> bool:
     return True
 
 
-def _infer_checks(series: pd.Series, margin: float, max_categories: int) -> list[pa.Check]:
+def _infer_checks(series: pd.Series, margin: float | None, max_categories: int) -> list[pa.Check]:
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return _set_check(series, max_categories)
+    numeric = pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+    if numeric and margin is None:
+        return _plausible_range(series)
     if pd.api.types.is_integer_dtype(dtype):
-        return _int_range_check(series, margin)
+        return _int_range_check(series, margin or 0.0)
     if pd.api.types.is_float_dtype(dtype):
-        return _float_range_check(series, margin)
+        return _float_range_check(series, margin or 0.0)
     if (
         isinstance(dtype, pd.CategoricalDtype)
         or pd.api.types.is_string_dtype(dtype)
@@ -207,6 +234,56 @@ def _set_check(series: pd.Series, max_categories: int) -> list[pa.Check]:
     except TypeError:
         ordered = sorted(values, key=lambda value: (type(value).__name__, str(value)))
     return [pa.Check.isin(ordered)]
+
+
+def _plausible_range(series: pd.Series) -> list[pa.Check]:
+    """Bounds for wild values: an order of magnitude beyond the reference's extremes.
+
+    With ``scale`` the larger magnitude of the minimum and the maximum, the
+    bounds are ``max + 10 * scale`` and ``min - 10 * scale``, or 0 for a column
+    without negative values (counts, amounts and ages are never negative: a
+    negative value is a sign error or a sentinel such as -1). A side whose tail is
+    longer than the body gets no bound (a new sample of a long-tailed column
+    exceeds any observed extreme), and so does a column of fewer than 100 values.
+    A value between the reference's extremes and these bounds is the
+    ``out_of_range`` check's to judge, against chance.
+    """
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if finite.size < _PLAUSIBLE_MIN_VALUES:
+        return []
+    low, high = float(finite.min()), float(finite.max())
+    long_low, long_high = _long_tails(finite)
+    pad = _PLAUSIBLE_FACTOR * max(abs(low), abs(high))
+    if low >= 0:
+        lower = 0.0
+    else:
+        lower = -math.inf if long_low or pad == 0 else _round_bound(low - pad, down=True)
+    upper = math.inf if long_high or pad == 0 else _round_bound(high + pad, down=False)
+    if np.isneginf(values).any():
+        lower = -math.inf
+    if np.isposinf(values).any():
+        upper = math.inf
+    if math.isinf(lower) and math.isinf(upper):
+        return []
+    if math.isinf(upper):
+        return [pa.Check.greater_than_or_equal_to(_integral(lower))]
+    if math.isinf(lower):
+        return [pa.Check.less_than_or_equal_to(_integral(upper))]
+    return [pa.Check.in_range(_integral(lower), _integral(upper))]
+
+
+def _round_bound(value: float, *, down: bool) -> float:
+    """``value`` rounded outward to three significant digits."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    step = 10.0 ** (math.floor(math.log10(abs(value))) - 2)
+    return float((math.floor if down else math.ceil)(value / step) * step)
+
+
+def _integral(bound: float) -> float | int:
+    """A whole-number bound as an int, so that the schema file reads ``0``, not ``0.0``."""
+    return int(bound) if bound.is_integer() and abs(bound) < 2**53 else bound
 
 
 def _pad(low: float, high: float, margin: float) -> float:

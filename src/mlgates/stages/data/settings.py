@@ -7,9 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mlgates.authoring import HISTORY_ANCHORS, CheckSpec, MetricInfo, TableReader, replace_checks
+from mlgates.authoring import (
+    HISTORY_ANCHORS,
+    SECONDS,
+    CheckSpec,
+    MetricInfo,
+    TableReader,
+    replace_checks,
+)
 from mlgates.core import ConfigError, Direction, MissingExtraError
+from mlgates.stages.data.freshness import validate_freshness
 from mlgates.stages.data.pii import PII_KINDS
+from mlgates.stages.data.roles import ROLES, VALUES_EXPECTED_NEW
 from mlgates.text import did_you_mean
 from mlgates.thresholds import Anchor
 
@@ -42,6 +51,19 @@ METRICS: Mapping[str, MetricInfo] = {
         direction=Direction.LOWER,
         selector="column",
     ),
+    "stale": MetricInfo(
+        "share of the reference newer than the current data's newest date, decided against "
+        "what chance explains (last period's data sent again); on by default for date columns",
+        direction=Direction.LOWER,
+        selector="column",
+    ),
+    "freshness": MetricInfo(
+        "age of the newest value of a date-time column at run time (now - max), current data "
+        "only; bounds are durations such as 2d or 36h",
+        direction=Direction.LOWER,
+        selector="column",
+        unit=SECONDS,
+    ),
     "drift_share": MetricInfo(
         "share of checked columns that drifted", direction=Direction.LOWER, anchors=HISTORY_ANCHORS
     ),
@@ -65,18 +87,23 @@ _KEYS = (
     "min_rows",
     "bins",
     "pii",
+    "roles",
 )
 _PII_KEYS = ("enabled", "allow", "kinds", "budget")
-_COLUMN_KEYS = ("method", "drift", "out_of_range", "checks")
+_COLUMN_KEYS = ("method", "drift", "out_of_range", "stale", "checks")
 
 
 @dataclass(frozen=True)
 class ColumnSettings:
-    """Per-column overrides from ``[data.columns.<name>]``."""
+    """Per-column overrides from ``[data.columns.<name>]``.
+
+    ``drift`` and ``out_of_range`` are None when not set: the column's role decides.
+    """
 
     method: str | None = None
-    drift: bool = True
-    out_of_range: bool = True
+    drift: bool | None = None
+    out_of_range: bool | None = None
+    stale: bool | None = None
     checks: tuple[CheckSpec, ...] = ()
 
 
@@ -106,10 +133,26 @@ class DataConfig:
     min_rows: int = 100
     bins: int = 100
     pii: PiiSettings = field(default_factory=PiiSettings)
+    roles: Mapping[str, str] = field(default_factory=dict)
 
     def column(self, name: str) -> ColumnSettings:
         """The overrides for ``name`` (defaults when there are none)."""
         return self.columns.get(name, ColumnSettings())
+
+    def checks_drift(self, name: str) -> bool:
+        """Whether ``name`` gets a drift check: its own setting, else its role's default."""
+        chosen = self.column(name).drift
+        return self.roles.get(name) not in VALUES_EXPECTED_NEW if chosen is None else chosen
+
+    def checks_out_of_range(self, name: str) -> bool:
+        """Whether ``name`` gets an ``out_of_range`` check: its own setting, else its role's."""
+        chosen = self.column(name).out_of_range
+        return self.roles.get(name) not in VALUES_EXPECTED_NEW if chosen is None else chosen
+
+    def checks_stale(self, name: str) -> bool:
+        """Whether ``name`` gets a ``stale`` check: its own setting, else whether it holds dates."""
+        chosen = self.column(name).stale
+        return self.roles.get(name) == "datetime" if chosen is None else chosen
 
 
 def parse_data_config(table: TableReader) -> DataConfig:
@@ -141,6 +184,7 @@ def parse_data_config(table: TableReader) -> DataConfig:
         min_rows=table.integer("min_rows", 100, minimum=1),
         bins=table.integer("bins", 100, minimum=10, maximum=MAX_BINS),
         pii=_pii_settings(table.sub("pii", table.table("pii"))),
+        roles=_roles(table),
     )
     for spec in config.checks + tuple(c for s in columns.values() for c in s.checks):
         validate_check(spec, config, file=table.file)
@@ -155,10 +199,25 @@ def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
         raise reader.error("method", f"{method!r} is not a drift method; use one of {valid}")
     return ColumnSettings(
         method=method,
-        drift=reader.boolean("drift", True),
-        out_of_range=reader.boolean("out_of_range", True),
+        drift=reader.boolean("drift", True) if reader.has("drift") else None,
+        out_of_range=reader.boolean("out_of_range", True) if reader.has("out_of_range") else None,
+        stale=reader.boolean("stale", True) if reader.has("stale") else None,
         checks=reader.checks("checks", STAGE, METRICS, selector=column),
     )
+
+
+def _roles(table: TableReader) -> dict[str, str]:
+    """``[data.roles]``: column name -> role (see :mod:`mlgates.stages.data.roles`)."""
+    roles = {}
+    for column, role in table.table("roles").items():
+        if role not in ROLES:
+            hint = did_you_mean(role, ROLES) if isinstance(role, str) else ""
+            raise table.error(
+                f"roles.{column}",
+                f"{role!r} is not a column role{hint}; use one of {', '.join(ROLES)}",
+            )
+        roles[column] = role
+    return roles
 
 
 def _pii_settings(reader: TableReader) -> PiiSettings:
@@ -201,7 +260,9 @@ def validate_check(spec: CheckSpec, config: DataConfig, *, file: str | None = No
             file=file,
             key=key,
         )
-    decided_by_stage = threshold.metric in ("drift", "out_of_range")
+    if threshold.metric == "freshness":
+        validate_freshness(spec, file=file)
+    decided_by_stage = threshold.metric in ("drift", "out_of_range", "stale")
     if decided_by_stage and (threshold.op not in ("<=", "<") or threshold.anchor is not None):
         raise ConfigError(
             f"a {threshold.metric} bound is a maximum: write "
