@@ -69,6 +69,20 @@ def test_a_reference_profiled_batch_by_batch_equals_the_in_memory_profile(
     assert_same_profiles(got, profile_dataset(read_frame(path)))
 
 
+def test_roles_that_change_the_profile_stream_alike(tmp_path: Path) -> None:
+    """Free text as its lengths and dates stored as text as times, batch by batch too."""
+    tweets = realdata.load("trump_tweets")
+    kinds = {"text": "text", "created_at": "datetime", "source": "categorical"}
+    path = _parquet(tweets, tmp_path / "reference.parquet")
+    source = ParquetBatches(path, batch_rows=3001)
+    got = stream_profile(source, source.columns, kinds=kinds, sample_rows=source.rows)
+    want = profile_dataset(read_frame(path), kinds=kinds)
+    assert_same_profiles(got, want)
+    text, created = got.columns["text"], got.columns["created_at"]
+    assert isinstance(text, NumericProfile) and text.of == "length"
+    assert isinstance(created, NumericProfile) and created.of == "time" and created.temporal
+
+
 def test_current_data_summarised_batch_by_batch_equals_the_in_memory_summary(
     tmp_path: Path,
 ) -> None:

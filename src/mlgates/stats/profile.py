@@ -49,6 +49,7 @@ __all__ = [
     "UnprofiledColumn",
     "column_from_dict",
     "infer_kind",
+    "kind_by_dtype",
     "profile_against",
     "profile_dataset",
     "profile_dataset_against",
@@ -63,6 +64,22 @@ ProfileKind: TypeAlias = Literal["numeric", "categorical", "text", "datetime"]
 _KINDS: tuple[ProfileKind, ...] = ("numeric", "categorical", "text", "datetime")
 _PARALLEL_MIN_ROWS = 50_000
 _Item = TypeVar("_Item")
+
+
+def kind_by_dtype(dtype: Any) -> Kind | None:
+    """The kind a dtype settles: labels for flags, categories and text, numbers for times.
+
+    None for plain numbers, whose kind depends on how many distinct values they take.
+    """
+    from pandas.api import types
+
+    if types.is_bool_dtype(dtype) or isinstance(dtype, types.CategoricalDtype):
+        return "categorical"
+    if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype):
+        return "numeric"
+    if not types.is_numeric_dtype(dtype) or types.is_complex_dtype(dtype):
+        return "categorical"
+    return None
 
 
 def infer_kind(values: pd.Series, *, max_numeric_categories: int = 20) -> Kind:
@@ -82,15 +99,9 @@ def infer_kind(values: pd.Series, *, max_numeric_categories: int = 20) -> Kind:
         ``categorical`` for bool, object, string and category dtypes and
         low-cardinality numbers; ``numeric`` for other numbers and datetimes.
     """
-    from pandas.api import types
-
-    dtype = values.dtype
-    if types.is_bool_dtype(dtype) or isinstance(dtype, types.CategoricalDtype):
-        return "categorical"
-    if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype):
-        return "numeric"
-    if not types.is_numeric_dtype(dtype) or types.is_complex_dtype(dtype):
-        return "categorical"
+    by_dtype = kind_by_dtype(values.dtype)
+    if by_dtype is not None:
+        return by_dtype
     # A prefix with too many distinct values settles it without hashing the column.
     head = values.iloc[:4096]
     if head.nunique(dropna=True) > max_numeric_categories:

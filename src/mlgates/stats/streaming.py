@@ -30,7 +30,7 @@ from mlgates.stats.accumulators import BinTally, ColumnType, LabelTally, Moments
 from mlgates.stats.categorical import against_from_counts, reference_from_counts
 from mlgates.stats.noise import wasserstein_null_table
 from mlgates.stats.numeric import FloatArray, float_values, sorted_quantiles
-from mlgates.stats.profile import profile_against, text_lengths, time_values
+from mlgates.stats.profile import kind_by_dtype, profile_against, text_lengths, time_values
 from mlgates.stats.summaries import (
     CategoricalProfile,
     ColumnProfile,
@@ -94,18 +94,9 @@ class _Column:
 
 def _first_kind(values: pd.Series, forced: str | None) -> str:
     """The kind a column's first batch allows (``either``: numbers, decided by their count)."""
-    from pandas.api import types
-
     if forced is not None:
         return forced
-    dtype = values.dtype
-    if types.is_bool_dtype(dtype) or isinstance(dtype, types.CategoricalDtype):
-        return "categorical"
-    if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype):
-        return "numeric"
-    if not types.is_numeric_dtype(dtype) or types.is_complex_dtype(dtype):
-        return "categorical"
-    return "either"
+    return kind_by_dtype(values.dtype) or "either"
 
 
 def _first_pass(

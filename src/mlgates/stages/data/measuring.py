@@ -327,8 +327,7 @@ class DataRun:
         if isinstance(pair, Measurement):
             return pair
         ref, cur = pair
-        family = sum(1 for c in plan if c.metric == "out_of_range")
-        alpha = (1.0 - self.config.drift_confidence) / max(family, 1)
+        alpha = self._level(plan, "out_of_range")
         threshold = check.threshold.value if check.threshold is not None else DEFAULT_THRESHOLD
         if isinstance(ref, NumericProfile):
             assert isinstance(cur, NumericProfile)
@@ -364,11 +363,14 @@ class DataRun:
             return Measurement(
                 status=Status.INCONCLUSIVE, message=f"{column}: no date in the current data"
             )
-        family = sum(1 for c in plan if c.metric == "stale")
-        alpha = (1.0 - self.config.drift_confidence) / max(family, 1)
         threshold = check.threshold.value if check.threshold is not None else DEFAULT_THRESHOLD
-        result = assess_staleness(ref, cur, alpha=alpha, threshold=threshold)
+        result = assess_staleness(ref, cur, alpha=self._level(plan, "stale"), threshold=threshold)
         return stale_measurement(column, result, temporal=ref.temporal)
+
+    def _level(self, plan: Sequence[PlannedCheck], metric: str) -> float:
+        """The level of one of the plan's ``metric`` checks: the family-wise error split evenly."""
+        family = sum(1 for check in plan if check.metric == metric)
+        return (1.0 - self.config.drift_confidence) / max(family, 1)
 
     # -- personal data ---------------------------------------------------------------
 
