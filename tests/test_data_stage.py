@@ -31,8 +31,9 @@ def cancer(tmp_path: Path) -> Path:
     current = frame.iloc[order[len(frame) // 2 :]].reset_index(drop=True)
     reference.to_parquet(tmp_path / "reference.parquet")
     current.to_parquet(tmp_path / "current.parquet")
-    # the schema comes from the whole population, as from a training set
-    write_schema(infer_schema(frame), tmp_path / "schema.yaml")
+    # the schema comes from the whole population, as from a training set, with ranges
+    # (569 rows are too few for the default plausibility bounds)
+    write_schema(infer_schema(frame, margin=1.0), tmp_path / "schema.yaml")
     return tmp_path
 
 

@@ -290,9 +290,45 @@ def test_a_role_changes_the_checks(initialised: Path) -> None:
     assert drift.method == "jensenshannon" and "text length" not in drift.message
 
 
+def test_a_check_written_for_a_column_wins_over_its_role(initialised: Path) -> None:
+    edit(
+        initialised / "mlgates.toml",
+        '  "drift_share <= 0.25",',
+        '  "drift_share <= 0.25",\n  "drift[order_id] <= 0.5",\n  "stale[signup_day] <= 0.2",',
+    )
+    record = run(initialised)
+    assert record.check("data::drift[order_id]").threshold == "drift[order_id] <= 0.5"
+    assert "data::out_of_range[order_id]" not in {c.id for c in record.checks}
+    assert record.check("data::stale[signup_day]").status is Status.PASS
+
+
+def test_stale_on_dates_sent_again_blocks_naming_both_dates(initialised: Path) -> None:
+    current = pd.read_parquet(initialised / "current.parquet")
+    older = current.assign(ordered_at=current["ordered_at"] - pd.DateOffset(years=1))
+    found = blocking(run(initialised, older))
+    assert "data::stale[ordered_at]" in found, found
+    message = found["data::stale[ordered_at]"]
+    assert "newest value" in message and "earlier period" in message
+
+
 @pytest.mark.parametrize(
     ("old", "new", "fragments"),
     [
+        (
+            '"comment" = "text"',
+            '"comment" = "datetime"',
+            ["data.roles.comment", "none of its reference values reads as a date"],
+        ),
+        (
+            "[data.roles]",
+            "[data.columns.amount]\nstale = true\n\n[data.roles]",
+            ["data.columns.amount.stale", "a stale check needs dates", "'amount'"],
+        ),
+        (
+            "[data.roles]",
+            '[data.columns.order_id]\ndrift = false\nchecks = ["drift <= 0.2"]\n\n[data.roles]',
+            ["checks drift of 'order_id'", "drift = false"],
+        ),
         (
             '"comment" = "text"',
             '"comment" = "txt"',

@@ -71,9 +71,14 @@ def schema(data: pd.DataFrame) -> pa.DataFrameSchema:
     return infer_schema(data, margin=1.0, keys=["customer_id"])
 
 
+def enough(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows repeated to the 1,000 values default plausibility bounds need."""
+    return pd.concat([frame] * -(-1000 // len(frame)), ignore_index=True)
+
+
 @pytest.fixture(scope="module")
 def default_schema(data: pd.DataFrame) -> pa.DataFrameSchema:
-    return infer_schema(data)
+    return infer_schema(enough(data))
 
 
 def failure(report: SchemaReport, column: str, check_prefix: str) -> ColumnFailure:
@@ -178,20 +183,20 @@ def test_default_inference_bounds_signs_not_the_reference_range(
     assert (only.column, only.failure_count, only.examples) == ("visits", 2, ("-1", "-7"))
 
 
-def test_sign_needs_a_hundred_values_without_negatives() -> None:
+def test_sign_needs_a_thousand_values_without_negatives() -> None:
     rng = np.random.default_rng(5)
     frame = pd.DataFrame(
         {
-            "hundred": rng.uniform(0, 10, 100),
-            "ninety_nine": np.append(rng.uniform(0, 10, 99), np.nan),
-            "one_negative": np.append(rng.uniform(0, 10, 99), -0.5),
-            "zero_is_fine": np.append(rng.integers(1, 10, 99), 0),
+            "thousand": rng.uniform(0, 10, 1000),
+            "short_by_one": np.append(rng.uniform(0, 10, 999), np.nan),
+            "one_negative": np.append(rng.uniform(0, 10, 999), -0.5),
+            "zero_is_fine": np.append(rng.integers(1, 10, 999), 0),
         }
     )
     schema = infer_schema(frame)
-    assert bounds(schema.columns["hundred"])[0] == 0
+    assert bounds(schema.columns["thousand"])[0] == 0
     assert bounds(schema.columns["zero_is_fine"])[0] == 0
-    assert schema.columns["ninety_nine"].checks == []  # too few values to vouch for a sign
+    assert schema.columns["short_by_one"].checks == []  # too few values to vouch for a sign
     assert bounds(schema.columns["one_negative"])[0] < -0.5
 
 
@@ -251,7 +256,7 @@ def describe(schema: pa.DataFrameSchema) -> dict[str, tuple[object, ...]]:
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_yaml_round_trip_keeps_every_check(name: str, margin: float | None, tmp_path: Path) -> None:
     frame = DATASETS[name]()
-    schema = infer_schema(frame, margin=margin, keys=["customer_id"])
+    schema = infer_schema(enough(frame), margin=margin, keys=["customer_id"])
     path = tmp_path / "nested" / "schema.yaml"
     write_schema(schema, path)
     loaded = read_schema(path)
@@ -624,7 +629,7 @@ def test_is_nested_detects_containers_without_hashing() -> None:
 
 
 def test_nested_columns_keep_dtype_and_nullability_only(tmp_path: Path) -> None:
-    frame = nested_frame()
+    frame = nested_frame(1000)
     schema = infer_schema(frame, keys=["tags", "point"])  # never keys: unhashable
     for name in ("tags", "attributes", "flags", "point", "vector"):
         column = schema.columns[name]
@@ -648,10 +653,10 @@ def test_pyarrow_nested_dtypes_round_trip_through_yaml(tmp_path: Path) -> None:
     table = pyarrow.table(
         {
             "tags": pyarrow.array(
-                [["a", "b"], None, []] * 50, type=pyarrow.list_(pyarrow.string())
+                [["a", "b"], None, []] * 400, type=pyarrow.list_(pyarrow.string())
             ),
-            "size": pyarrow.array([{"w": 1.0, "h": 2.0}, {"w": 3.0, "h": 1.0}, None] * 50),
-            "count": pyarrow.array([1, 2, 3] * 50),
+            "size": pyarrow.array([{"w": 1.0, "h": 2.0}, {"w": 3.0, "h": 1.0}, None] * 400),
+            "count": pyarrow.array([1, 2, 3] * 400),
         }
     )
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)

@@ -530,14 +530,6 @@ class ParquetBatches:
                 _raise_parquet_error(self.path, exc)
 
 
-def parquet_rows(path: StrPath) -> int | None:
-    """Rows of a Parquet file from its footer; None for another format."""
-    file = _as_path(path)
-    if data_format(file) != "parquet":
-        return None
-    return ParquetBatches(file).rows
-
-
 def _raise_parquet_error(file: Path, exc: Exception) -> NoReturn:
     message = str(exc)
     if "magic bytes not found" in message or "size is 0 bytes" in message:

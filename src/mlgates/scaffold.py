@@ -36,6 +36,9 @@ MISSING_MARGIN = 0.05
 """Margin of the ``missing_share`` check, widened for small batches."""
 DRIFT_CONFIDENCE = 0.99
 """``drift_confidence`` written; the missing-share margin uses the same level."""
+KEY_MIN_ROWS = 1000
+"""A key must be distinct in at least this many reference rows: in a smaller sample the
+values of an order or a patient seen on several rows are distinct by chance."""
 KEY_WORDS = frozenset({"id", "key", "uuid", "guid", "pk"})
 """A distinct-valued column whose name ends in one of these words is a key: the schema
 requires its values unique and present. Values that are merely distinct in one sample
@@ -165,7 +168,11 @@ def write_starter(
     batch = read_frame(current) if current is not None else frame
     nested = _nested_columns(frame, batch)
     roles = _roles(frame, skip=nested)
-    keys = [name for name, role in roles.items() if role.role == "identifier" and is_key(name)]
+    keys = [
+        name
+        for name, role in roles.items()
+        if role.role == "identifier" and is_key(name) and len(frame) >= KEY_MIN_ROWS
+    ]
     try:
         # No value sets: a rare label that one sample missed turns up in the next batch
         # by chance, which a set would block; out_of_range weighs new labels against chance.
@@ -333,8 +340,9 @@ def _min_rows(
     values; ``min_rows`` is the smallest of their lower quantiles at the drift
     confidence (split over the columns), so that the next batch of that size
     from the same process is decided, not inconclusive, for the sparsest
-    column. Columns in ``skip`` (no drift check) and columns without values
-    are left out. Returns ``(min_rows, expected values of the sparsest column)``.
+    column, and never more than the sparsest column has in the reference.
+    Columns in ``skip`` (no drift check) and columns without values are left
+    out. Returns ``(min_rows, expected values of the sparsest column)``.
     """
     from scipy import stats
 
@@ -348,7 +356,7 @@ def _min_rows(
         return MIN_ROWS, n_batch
     alpha = (1 - DRIFT_CONFIDENCE) / len(shares)
     sparsest = min(shares.values())
-    lowest = int(stats.binom.ppf(alpha, n_batch, sparsest))
+    lowest = min(int(stats.binom.ppf(alpha, n_batch, sparsest)), round(sparsest * n_reference))
     return max(1, min(MIN_ROWS, lowest)), round(sparsest * n_batch)
 
 
@@ -370,8 +378,9 @@ def _missing_margins(
     ``counts`` are the non-missing values per checked column of the reference.
     For each checked column with missing values in the reference, the share a
     batch of this size reaches by chance (binomial quantile at the drift
-    confidence, split over those columns; the reference's own sampling error is
-    folded in through the effective sample size), minus the reference share.
+    confidence, split over those columns, of the largest share the reference's
+    count makes likely at that confidence; the reference's own sampling error is
+    folded in through the effective sample size too), minus the reference share.
     Returns the margin, rounded up to a percent, of each column where that
     exceeds :data:`MISSING_MARGIN`; the others keep it.
     """
@@ -389,7 +398,10 @@ def _missing_margins(
     size = max(1, int(1 / (1 / n_reference + 1 / n_batch)))
     margins = {}
     for name, share in shares.items():
-        excess = float(stats.binom.ppf(1 - alpha, size, share)) / size - share
+        # the reference's share is itself a sample: take the largest it is likely to be
+        missing = round(share * n_reference)
+        likely = float(stats.beta.ppf(1 - alpha, missing + 1, n_reference - missing))
+        excess = float(stats.binom.ppf(1 - alpha, size, likely)) / size - share
         margin = math.ceil(round(excess * 100, 6)) / 100
         if margin > MISSING_MARGIN:
             margins[name] = margin
@@ -415,11 +427,11 @@ def _exclude_lines(frame: pd.DataFrame, nested: Sequence[str], *, present: set[s
     """The ``exclude`` array: one commented line per nested column of the current data."""
     names = [str(c) for c in frame.columns if str(c) in nested and str(c) in present]
     if not names:
-        return "exclude = []  # columns to leave out of drift and missing-value checks\n"
+        return "exclude = []  # columns to leave out of every check but the schema\n"
     why = "holds nested values (lists, dicts, arrays): no drift or value checks"
     lines = [f"  {toml_string(name)},  # {why}" for name in names]
     return (
-        "# Left out of drift and missing-value checks (the schema still checks them):\n"
+        "# Left out of every check but the schema (drift, missing values, types, ...):\n"
         "exclude = [\n" + "\n".join(lines) + "\n]\n"
     )
 

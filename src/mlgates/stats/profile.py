@@ -235,8 +235,9 @@ def profile_against(reference: ColumnProfile, values: pd.Series) -> ColumnProfil
     profile: ColumnProfile
     if isinstance(reference, NumericProfile) and reference.of == "length":
         profile = replace(numeric_against(reference, text_lengths(values)), of="length")
-    elif isinstance(reference, NumericProfile) and reference.of == "time":
-        profile = replace(numeric_against(reference, time_values(values)), of="time")
+    elif isinstance(reference, NumericProfile) and reference.temporal:
+        # ISO text against date-times (CSV against Parquet) is read as date-times
+        profile = replace(numeric_against(reference, time_values(values)), of=reference.of)
     elif isinstance(reference, NumericProfile):
         profile = numeric_against(reference, values)
     else:
@@ -307,7 +308,8 @@ def profile_dataset(
     columns
         Columns to profile (default: all); a name not in ``frame`` is an error.
     kinds
-        ``numeric`` or ``categorical`` per column name, overriding inference.
+        ``numeric``, ``categorical``, ``text`` or ``datetime`` per column name
+        (see :func:`profile_reference`), overriding inference.
     bins, max_categories, max_numeric_categories, seed
         As in :func:`profile_reference`.
 

@@ -122,7 +122,7 @@ class NumericProfile:
     @property
     def temporal(self) -> bool:
         """Whether the column holds date-times (values are nanoseconds since 1970)."""
-        return self.family == "date-time" or self.of == "time"
+        return self.of == "time" or (self.of == "value" and self.family == "date-time")
 
     @property
     def scale(self) -> float:

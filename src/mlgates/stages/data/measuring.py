@@ -354,10 +354,20 @@ class DataRun:
         if isinstance(pair, Measurement):
             return pair
         ref, cur = pair
-        if not (isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile)):
-            return Measurement(
-                status=Status.ERROR,
-                message=f"{column}: not profiled as date-times; give it the role 'datetime'",
+        if not (isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile)) or not (
+            ref.temporal
+        ):
+            raise ConfigError(
+                f"a stale check needs dates, but {column!r} is summarised as "
+                f"{'numbers' if isinstance(ref, NumericProfile) else 'labels'} "
+                f"({ref.dtype}): give it the role 'datetime' if it holds dates, or drop the check",
+                key=f"data.columns.{column}.stale",
+            )
+        if ref.of == "time" and ref.count == 0 and ref.null_count:
+            raise ConfigError(
+                f"{column!r} has the role 'datetime' but none of its reference values reads as "
+                "a date (ISO 8601 such as 2024-03-01 or 2024-03-01T12:00Z): change its role",
+                key=f"data.roles.{column}",
             )
         if cur.count == 0:
             return Measurement(
@@ -381,6 +391,8 @@ class DataRun:
         frame = self._typed
         for label in frame.columns:
             values = frame[label]
+            if self.config.roles.get(str(label)) == "datetime":
+                continue  # dates stored as text hold no personal data to find
             if values.ndim == 1 and type_family(values) == "text":
                 found.append(str(label))
         return found

@@ -144,10 +144,10 @@ def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
         for spec in config.checks
         if METRICS[spec.metric].selector is not None and spec.threshold.selector is None
     }
-    by_metric.update(
-        {spec.metric: spec for spec in config.checks if spec.threshold.selector == column}
-    )
-    by_metric.update({spec.metric: spec for spec in settings.checks})
+    own = [spec for spec in config.checks if spec.threshold.selector == column]
+    own += settings.checks
+    by_metric.update({spec.metric: spec for spec in own})
+    named = {spec.metric for spec in own}
     by_metric = {m: s for m, s in by_metric.items() if m not in ("pii", "freshness")}
     planned = []
     defaults = (
@@ -157,6 +157,14 @@ def _plan_column(config: DataConfig, column: str) -> list[PlannedCheck]:
     )
     for metric, enabled, description in defaults:
         spec = by_metric.pop(metric, None)
+        if spec is not None and metric in named and not enabled:
+            if getattr(settings, metric) is False:
+                raise ConfigError(
+                    f"checks {metric} of {column!r}, which data.columns.{column}.{metric} = false "
+                    "turns off: remove one of the two",
+                    key=spec.origin.key or f"data.columns.{column}",
+                )
+            enabled = True  # a check written for this column wins over its role's default
         if config.reference is None or not enabled:
             continue
         if spec is not None:

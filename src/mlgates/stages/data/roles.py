@@ -31,7 +31,7 @@ from mlgates.stats.columns import Role
 if TYPE_CHECKING:
     from mlgates.stats.profile import ProfileKind
 
-__all__ = ["ROLES", "VALUES_EXPECTED_NEW", "profile_kinds", "role_settings_key"]
+__all__ = ["ROLES", "VALUES_EXPECTED_NEW", "profile_kinds"]
 
 ROLES: tuple[str, ...] = tuple(role for role in get_args(Role) if role != "nested")
 """Roles a config may give a column (nested columns are listed in ``exclude``)."""
@@ -52,8 +52,3 @@ _PROFILE_KIND: Mapping[str, ProfileKind] = {
 def profile_kinds(roles: Mapping[str, str]) -> dict[str, ProfileKind]:
     """How each column with a role is profiled; the others follow their dtype."""
     return {column: _PROFILE_KIND[role] for column, role in roles.items() if role in _PROFILE_KIND}
-
-
-def role_settings_key(roles: Mapping[str, str]) -> dict[str, str]:
-    """The part of the roles that changes a profile, for cache keys."""
-    return dict(sorted(profile_kinds(roles).items()))

@@ -24,7 +24,7 @@ __all__ = ["infer_schema", "is_nested"]
 _YAML_SCALARS = (str, bool, int, float)
 _NESTED_PROBE = 100
 _PROBE_CHUNK = 4096
-_PLAUSIBLE_MIN_VALUES = 100
+_PLAUSIBLE_MIN_VALUES = 1000
 _PLAUSIBLE_FACTOR = 10.0
 
 
@@ -42,7 +42,7 @@ def infer_schema(
     frame : pandas.DataFrame
         Reference data; not modified.
     margin : float or None
-        None (the default): numeric columns of at least 100 values get
+        None (the default): numeric columns of at least 1,000 values get
         plausibility bounds an order of magnitude beyond their extremes, and 0
         below when no value is negative (see :func:`_plausible_range`); values
         between the extremes and those bounds are the ``out_of_range`` check's
@@ -151,6 +151,11 @@ def _schema_dtype(series: pd.Series, *, nullable: bool, nested: bool) -> tuple[A
     integers into floats and booleans into objects.
     """
     dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return None, (
+            f"date-times with a time zone ({dtype}): their unit and zone depend on the file "
+            "format and writer; the dtype is not checked (data::types checks the family)"
+        )
     if nullable and not nested:
         if isinstance(dtype, np.dtype) and dtype.kind in "iub":
             what = "booleans" if dtype.kind == "b" else "whole numbers"
@@ -244,7 +249,8 @@ def _plausible_range(series: pd.Series) -> list[pa.Check]:
     without negative values (counts, amounts and ages are never negative: a
     negative value is a sign error or a sentinel such as -1). A side whose tail is
     longer than the body gets no bound (a new sample of a long-tailed column
-    exceeds any observed extreme), and so does a column of fewer than 100 values.
+    exceeds any observed extreme), and so does a column of fewer than 1,000 values,
+    whose extremes say little about the next batch's.
     A value between the reference's extremes and these bounds is the
     ``out_of_range`` check's to judge, against chance.
     """
