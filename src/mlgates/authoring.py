@@ -37,6 +37,7 @@ from mlgates.tables import (
     MetricInfo,
     SourceLines,
     TableReader,
+    anchored_variants,
     parse_check,
 )
 from mlgates.thresholds import Anchor, Threshold
@@ -64,9 +65,9 @@ def reading(key: str) -> Iterator[None]:
 
 
 def replace_checks(checks: Sequence[CheckSpec], spec: CheckSpec) -> tuple[CheckSpec, ...]:
-    """``checks`` with ``spec`` replacing those of the same metric and selector (or added)."""
-    key = (spec.metric, spec.threshold.selector)
-    kept = tuple(c for c in checks if (c.metric, c.threshold.selector) != key)
+    """``checks`` with ``spec`` replacing the one of the same metric, selector and anchor
+    (or added)."""
+    kept = tuple(c for c in checks if c.key != spec.key)
     return (*kept, spec)
 
 
@@ -82,10 +83,16 @@ class PlannedCheck:
     reason: str | None = None
     origin: Origin | None = None
     description: str = ""
+    variant: str | None = None
 
     @property
     def id(self) -> str:
-        """``stage::metric`` or ``stage::metric[selector]``."""
+        """``stage::metric[selector]``, with ``~variant`` when the metric has several bounds."""
+        return check_id(self.stage, self.metric, self.selector, self.variant)
+
+    @property
+    def value_id(self) -> str:
+        """The id of the measured value, shared by every bound on it."""
         return check_id(self.stage, self.metric, self.selector)
 
     @property
@@ -110,6 +117,7 @@ class PlannedCheck:
             severity=spec.severity,
             reason=spec.reason,
             origin=spec.origin,
+            variant=spec.variant,
         )
 
 
@@ -195,6 +203,7 @@ __all__ = [
     "Stage",
     "Status",
     "TableReader",
+    "anchored_variants",
     "interval_needed",
     "parse_check",
     "reading",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgates.core import ConfigError, FirstRunPolicy, InconclusivePolicy, Origin, UsageError
-from mlgates.registry import get_stage, stage_names
+from mlgates.registry import configured_metrics, get_stage, stage_names
 from mlgates.tables import CheckSpec, SourceLines, TableReader, config_path, parse_check
 from mlgates.text import did_you_mean
 from mlgates.thresholds import ThresholdError, parse_threshold
@@ -122,7 +122,8 @@ class Config:
                 )
             stage = get_stage(name)
             try:
-                checked = parse_check(text, name, stage.metrics, key="--threshold")
+                metrics = configured_metrics(stage, stages[name])
+                checked = parse_check(text, name, metrics, key="--threshold")
             except ConfigError as exc:
                 raise UsageError(str(exc)) from None
             spec = CheckSpec(checked, origin=Origin(key="--threshold"))
@@ -130,7 +131,9 @@ class Config:
         return replace(self, stages=stages, overrides=self.overrides + tuple(texts))
 
     def _owner(self, metric: str, text: str) -> str:
-        configured = [n for n in self.stages if metric in get_stage(n).metrics]
+        configured = [
+            n for n in self.stages if metric in configured_metrics(get_stage(n), self.stages[n])
+        ]
         if len(configured) == 1:
             return configured[0]
         if len(configured) > 1:
@@ -142,7 +145,9 @@ class Config:
         owners = [n for n in stage_names() if metric in _metrics_of(n)]
         if owners:
             return owners[0]
-        every = sorted({m for n in self.stages for m in get_stage(n).metrics})
+        every = sorted(
+            {m for n in self.stages for m in configured_metrics(get_stage(n), self.stages[n])}
+        )
         raise UsageError(
             f"--threshold {text!r}: unknown metric {metric!r}{did_you_mean(metric, every)}; "
             f"metrics of the configured stages: {', '.join(every)}"

@@ -6,6 +6,7 @@ Standard library only: importing this module must stay instant.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,9 +94,13 @@ def is_blocking(status: Status, severity: Severity, on_inconclusive: Inconclusiv
     return status is Status.INCONCLUSIVE and on_inconclusive is InconclusivePolicy.FAIL
 
 
-def check_id(stage: str, metric: str, selector: str | None = None) -> str:
-    """The id of a check: ``stage::metric`` or ``stage::metric[selector]``."""
-    return f"{stage}::{named(metric, selector)}"
+def check_id(
+    stage: str, metric: str, selector: str | None = None, variant: str | None = None
+) -> str:
+    """The id of a check: ``stage::metric``, ``stage::metric[selector]``, and
+    ``~variant`` when one metric has several bounds (``performance::roc_auc~baseline``)."""
+    base = f"{stage}::{named(metric, selector)}"
+    return f"{base}~{variant}" if variant else base
 
 
 class RecordFormatError(ValueError):
@@ -219,10 +224,16 @@ class CheckResult:
     blocking: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
     unit: str | None = None
+    variant: str | None = None
 
     @property
     def id(self) -> str:
-        """``stage::metric`` or ``stage::metric[selector]``."""
+        """``stage::metric[selector]``, with ``~variant`` when the metric has several bounds."""
+        return check_id(self.stage, self.metric, self.selector, self.variant)
+
+    @property
+    def value_id(self) -> str:
+        """The id of the measured value, the same for every bound on it (no variant)."""
         return check_id(self.stage, self.metric, self.selector)
 
     def shown(self, value: float | None, *, digits: int = 6) -> str:
@@ -240,6 +251,7 @@ class CheckResult:
             "stage": self.stage,
             "metric": self.metric,
             "selector": self.selector,
+            "variant": self.variant,
             "status": self.status.value,
             "severity": self.severity.value,
             "blocking": self.blocking,
@@ -275,6 +287,7 @@ class CheckResult:
             stage=_required(data, "stage", str, what),
             metric=_required(data, "metric", str, what),
             selector=_field(data, "selector", str, what),
+            variant=_field(data, "variant", str, what),
             status=_enum(Status, data.get("status"), None, f"{what}.status"),
             severity=_enum(Severity, data.get("severity"), "block", f"{what}.severity"),
             blocking=bool(_field(data, "blocking", bool, what)),
@@ -383,6 +396,14 @@ class RunRecord:
     def check(self, check_id: str) -> CheckResult | None:
         """The result with this id, if the run has it."""
         return next((c for c in self.checks if c.id == check_id), None)
+
+    def measured(self, value_id: str) -> float | None:
+        """The value measured for ``value_id`` (any bound on it), if finite."""
+        for check in self.checks:
+            value = check.value
+            if check.value_id == value_id and value is not None and math.isfinite(value):
+                return value
+        return None
 
     def comparable_to(self, profile: str | None, config_path: str | None = None) -> bool:
         """Whether this run may anchor ``previous``/``best`` bounds of another run.

@@ -56,16 +56,17 @@ def history_anchor(
 ) -> AnchorValue | None:
     """``previous`` (the last comparable run) or ``best`` value of a check in the history.
 
-    Comparable runs are complete (not partial), passed, and ran under the same
-    profile (:meth:`RunRecord.comparable_to`).
+    ``check_id`` is the id of the measured value (:attr:`CheckResult.value_id`):
+    every bound on one metric shares it. Comparable runs are complete (not
+    partial), passed, and ran under the same profile (:meth:`RunRecord.comparable_to`).
     """
     found: list[AnchorValue] = []
     for record in history:
         if not record.comparable_to(profile, config_path):
             continue
-        result = record.check(check_id)
-        if result is not None and result.value is not None and math.isfinite(result.value):
-            found.append(AnchorValue(result.value, record.run_id, record.started_at))
+        value = record.measured(check_id)
+        if value is not None:
+            found.append(AnchorValue(value, record.run_id, record.started_at))
     if not found:
         return None
     if anchor is Anchor.PREVIOUS:
@@ -92,6 +93,7 @@ def _result(
         stage=check.stage,
         metric=check.metric,
         selector=check.selector,
+        variant=check.variant,
         status=status,
         severity=check.severity,
         threshold=str(threshold) if threshold is not None else None,
@@ -212,7 +214,7 @@ def _decide(
         if threshold.anchor.from_history:
             anchor = history_anchor(
                 history,
-                check.id,
+                check.value_id,
                 threshold.anchor,
                 direction,
                 profile=config.profile,

@@ -22,10 +22,17 @@ from mlgates.core import ConfigError
 from mlgates.text import did_you_mean
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from mlgates.authoring import Stage
+    from mlgates.tables import MetricInfo
 
 ENTRY_POINT_GROUP = "mlgates.stages"
-BUILTIN_STAGES = {"data": "mlgates.stages.data:DataStage"}
+BUILTIN_STAGES = {
+    "data": "mlgates.stages.data:DataStage",
+    "performance": "mlgates.stages.performance:PerformanceStage",
+}
 """Built-in stages in run order: name -> ``module:attribute``."""
 
 
@@ -73,3 +80,11 @@ def get_stage(name: str) -> Stage:
                 f"stage {name!r} from {provider} ({target}) is not a stage: it has no {needed!r}"
             )
     return stage  # type: ignore[return-value]
+
+
+def configured_metrics(stage: Stage, config: Any) -> Mapping[str, MetricInfo]:
+    """The metrics a configured stage knows: its built-in ones plus any its config
+    defines (the performance stage's user metrics), through an optional
+    ``metrics_for(config)`` method."""
+    extend = getattr(stage, "metrics_for", None)
+    return stage.metrics if extend is None else extend(config)

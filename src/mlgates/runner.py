@@ -26,7 +26,7 @@ from mlgates.core import (
     check_id,
 )
 from mlgates.judge import judge, judge_family
-from mlgates.registry import get_stage
+from mlgates.registry import configured_metrics, get_stage
 
 
 def new_context(config: Config, *, now: datetime | None = None) -> Context:
@@ -101,7 +101,8 @@ def _judge_stage(
 ) -> list[CheckResult]:
     if not plan:
         return []
-    metrics = get_stage(plan[0].stage).metrics
+    stage = plan[0].stage
+    metrics = configured_metrics(get_stage(stage), config.stages.get(stage))
 
     def direction(metric: str) -> Direction:
         info = metrics.get(metric)
@@ -123,7 +124,7 @@ def _judge_stage(
                 status=Status.ERROR,
                 message=f"the stage measured {key!r}, which it neither planned nor described",
             )
-        family = check_id(member.stage, member.metric, FAMILY)
+        family = check_id(member.stage, member.metric, FAMILY, member.variant)
         members.setdefault(family, []).append((member, measurement))
 
     def judged(check: PlannedCheck, found: Measurement, family: str | None) -> CheckResult:

@@ -13,7 +13,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,11 +66,31 @@ class CheckSpec:
     severity: Severity = Severity.BLOCK
     reason: str | None = None
     origin: Origin = field(default_factory=Origin)
+    variant: str | None = None
 
     @property
     def metric(self) -> str:
         """The metric name of the threshold."""
         return self.threshold.metric
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        """What makes a check unique: metric, selector and anchor (None for a value bound)."""
+        anchor = self.threshold.anchor
+        return (self.metric, self.threshold.selector, None if anchor is None else anchor.value)
+
+
+def anchored_variants(specs: Sequence[CheckSpec]) -> tuple[CheckSpec, ...]:
+    """``specs`` where every bound against an anchor carries it in its id.
+
+    For stages that take several bounds on one metric: ``roc_auc >= 0.8`` is
+    ``roc_auc``, ``roc_auc >= baseline - 0.01`` is ``roc_auc~baseline``, so
+    ids stay the same when bounds are added or removed.
+    """
+    return tuple(
+        spec if spec.variant == spec.key[2] else replace(spec, variant=spec.key[2])
+        for spec in specs
+    )
 
 
 class SourceLines:
@@ -272,17 +292,19 @@ class TableReader:
             self._check(f"{name}[{index}]", item, stage, metrics, selector)
             for index, item in enumerate(raw)
         )
-        seen: dict[tuple[str, str | None], str] = {}
+        seen: dict[tuple[str, str | None, str | None], str] = {}
         for spec in specs:
-            key = (spec.metric, spec.threshold.selector)
-            if key in seen:
+            if spec.key in seen:
+                metric, selector, anchor = spec.key
+                kind = f"against {anchor!r}" if anchor else "with a value bound"
                 raise ConfigError(
-                    f"checks {named(*key)} twice (also at {seen[key]}); a check id must be "
-                    "unique: keep one bound, or move one to a [profile.<name>] table",
+                    f"checks {named(metric, selector)} {kind} twice (also at "
+                    f"{seen[spec.key]}); keep one bound, or move one to a "
+                    "[profile.<name>] table",
                     file=self.file,
                     key=spec.origin.key,
                 )
-            seen[key] = spec.origin.key or ""
+            seen[spec.key] = spec.origin.key or ""
         return specs
 
     def _check(

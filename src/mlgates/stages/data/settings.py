@@ -13,13 +13,12 @@ from mlgates.authoring import (
     CheckSpec,
     MetricInfo,
     TableReader,
-    replace_checks,
 )
 from mlgates.core import ConfigError, Direction, MissingExtraError
 from mlgates.stages.data.freshness import validate_freshness
 from mlgates.stages.data.pii import PII_KINDS
 from mlgates.stages.data.roles import ROLES, VALUES_EXPECTED_NEW
-from mlgates.text import did_you_mean
+from mlgates.text import did_you_mean, named
 from mlgates.thresholds import Anchor
 
 STAGE = "data"
@@ -186,9 +185,26 @@ def parse_data_config(table: TableReader) -> DataConfig:
         pii=_pii_settings(table.sub("pii", table.table("pii"))),
         roles=_roles(table),
     )
+    for specs in (config.checks, *(s.checks for s in columns.values())):
+        _one_bound_per_metric(specs, file=table.file)
     for spec in config.checks + tuple(c for s in columns.values() for c in s.checks):
         validate_check(spec, config, file=table.file)
     return config
+
+
+def _one_bound_per_metric(specs: tuple[CheckSpec, ...], *, file: str) -> None:
+    """The data gate holds each metric of a column to one bound."""
+    seen: dict[tuple[str, str | None], str] = {}
+    for spec in specs:
+        name = (spec.metric, spec.threshold.selector)
+        if name in seen:
+            raise ConfigError(
+                f"checks {named(*name)} twice (also at {seen[name]}); the data gate holds a "
+                "metric to one bound: keep one, or move one to a [profile.<name>] table",
+                file=file,
+                key=spec.origin.key,
+            )
+        seen[name] = spec.origin.key or ""
 
 
 def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
@@ -297,5 +313,6 @@ def override(config: DataConfig, spec: CheckSpec) -> DataConfig:
         return replace(config, checks=(*kept, spec), columns=columns)
     settings = config.column(threshold.selector)
     columns = dict(config.columns)
-    columns[threshold.selector] = replace(settings, checks=replace_checks(settings.checks, spec))
+    kept = tuple(c for c in settings.checks if c.metric != threshold.metric)
+    columns[threshold.selector] = replace(settings, checks=(*kept, spec))
     return replace(config, columns=columns)

@@ -1,0 +1,302 @@
+"""The evaluation rows, scored once by the candidate and the baseline.
+
+:func:`evaluate` reads the evaluation file, picks the model's features,
+infers the task (binary, multiclass, regression) from the target and the
+model, and turns both models' predictions into the class codes or numbers
+:mod:`mlgates.stats.scoring` works on. Predictions go through the context's
+cache, so other stages that score the same model on the same file reuse them.
+Without a baseline model, the baseline is a dummy: the class prior (or the
+mean) of the evaluation target, the no-skill reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mlgates.authoring import reading
+from mlgates.core import ConfigError, InputError
+from mlgates.stages.performance.models import load_model
+from mlgates.stages.performance.settings import ModelFile, PerformanceConfig
+from mlgates.stats.scoring import Classified, Regressed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlgates.context import Context
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One model's predictions on the evaluation rows, as the metrics and user metrics need them."""
+
+    name: str
+    data: Classified | Regressed
+    labels: NDArray[Any]
+    scores: NDArray[np.float64] | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the performance checks are computed from."""
+
+    task: str
+    frame: pd.DataFrame
+    truth: NDArray[Any]
+    classes: tuple[Any, ...]
+    candidate: Scored
+    baseline: Scored
+    baseline_is_dummy: bool
+
+    @property
+    def rows(self) -> int:
+        """How many evaluation rows."""
+        return len(self.truth)
+
+
+def _features(
+    config: PerformanceConfig, model: Any, columns: Sequence[str], display: str
+) -> list[str]:
+    """The columns the model is given: listed, known to the model, or all but target and exclude."""
+    if config.features:
+        wanted = list(config.features)
+    elif hasattr(model, "feature_names_in_"):
+        wanted = [str(name) for name in model.feature_names_in_]
+    else:
+        left_out = {config.target, *config.exclude}
+        return [column for column in columns if column not in left_out]
+    missing = [column for column in wanted if column not in columns]
+    if missing:
+        raise InputError(f"{display} lacks column(s) the model needs: {', '.join(missing)}")
+    return wanted
+
+
+def _task(config: PerformanceConfig, truth: pd.Series, models: Sequence[Any]) -> str:
+    """The configured task; else regression when no model is a classifier (none has
+    ``classes_`` or ``predict_proba``) and the target is numeric; else binary or
+    multiclass by the number of labels."""
+    if config.task is not None:
+        return config.task
+    classifier = any(hasattr(m, "classes_") or hasattr(m, "predict_proba") for m in models)
+    if not classifier and _is_numeric(truth):
+        return "regression"
+    labels = {str(label) for label in truth.unique()}
+    for model in models:
+        labels.update(str(label) for label in getattr(model, "classes_", ()))
+    return "binary" if len(labels) <= 2 else "multiclass"
+
+
+def _classes(truth: pd.Series, models: Sequence[Any]) -> list[Any]:
+    """The class labels: the candidate's order first, then any other label seen."""
+    found: list[Any] = []
+    for model in models:
+        for label in getattr(model, "classes_", ()):
+            if label not in found:
+                found.append(label)
+    for label in sorted(truth.dropna().unique(), key=str):
+        if label not in found:
+            found.append(label)
+    return found
+
+
+def _positive(config: PerformanceConfig, classes: Sequence[Any]) -> int:
+    """Code of the positive class: ``positive`` if set, else the larger numeric or boolean label."""
+    if config.positive is not None:
+        for code, label in enumerate(classes):
+            if label == config.positive or str(label) == str(config.positive):
+                return code
+        shown = ", ".join(repr(c) for c in classes)
+        raise ConfigError(
+            f"{config.positive!r} is not one of the labels: {shown}", key="performance.positive"
+        )
+    if all(isinstance(label, (bool, int, float, np.number, np.bool_)) for label in classes):
+        return int(np.argmax([float(label) for label in classes]))
+    shown = ", ".join(repr(c) for c in classes)
+    raise ConfigError(
+        f"which label is the positive class? The target holds {shown}: set "
+        f"performance.positive, e.g. positive = {str(classes[-1])!r}",
+        key="performance.positive",
+    )
+
+
+def _codes(values: Any, classes: Sequence[Any], what: str) -> NDArray[np.intp]:
+    import pandas as pd
+
+    index = pd.Index(list(classes), dtype=object)
+    codes = index.get_indexer(pd.Index(np.asarray(values, dtype=object), dtype=object))
+    if (codes < 0).any():
+        unknown = sorted({str(v) for v in np.asarray(values, dtype=object)[codes < 0]})[:5]
+        raise InputError(f"{what}: labels {', '.join(unknown)} are none of {list(classes)}")
+    return np.asarray(codes, dtype=np.intp)
+
+
+def _predict(
+    context: Context,
+    config: PerformanceConfig,
+    model_file: ModelFile,
+    model: Any,
+    features: pd.DataFrame,
+    method: str,
+) -> Any:
+    def compute() -> Any:
+        try:
+            return getattr(model, method)(features)
+        except Exception as exc:
+            shown = context.display(model_file.path)
+            raise InputError(
+                f"{shown}: {method} failed on {context.display(config.data)}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+
+    return context.predictions(model_file.path, config.data, method, compute)
+
+
+def _score(
+    context: Context,
+    config: PerformanceConfig,
+    model_file: ModelFile,
+    model: Any,
+    frame: pd.DataFrame,
+    task: str,
+    truth: pd.Series,
+    classes: list[Any],
+) -> Scored:
+    display = context.display(model_file.path)
+    columns = _features(
+        config, model, [str(c) for c in frame.columns], context.display(config.data)
+    )
+    features = frame[columns]
+    predicted = np.asarray(_predict(context, config, model_file, model, features, "predict"))
+    if len(predicted) != len(frame):
+        raise InputError(f"{display}: predict gave {len(predicted)} values for {len(frame)} rows")
+    if task == "regression":
+        values = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        return Scored(display, Regressed(truth.to_numpy(np.float64), values), predicted, None)
+    proba = None
+    if callable(getattr(model, "predict_proba", None)):
+        raw = _predict(context, config, model_file, model, features, "predict_proba")
+        proba = _aligned(np.asarray(raw, dtype=np.float64), model, classes)
+    data = Classified(
+        _codes(truth.to_numpy(), classes, context.display(config.data)),
+        _codes(predicted, classes, f"{display}: predictions"),
+        proba,
+        len(classes),
+        _positive(config, classes) if task == "binary" else 0,
+    )
+    return Scored(display, data, predicted, _user_scores(proba, data))
+
+
+def _aligned(raw: NDArray[np.float64], model: Any, classes: list[Any]) -> NDArray[np.float64]:
+    own = list(getattr(model, "classes_", classes[: raw.shape[1]]))
+    proba = np.zeros((len(raw), len(classes)))
+    for column, label in enumerate(own):
+        proba[:, classes.index(label)] = raw[:, column]
+    return proba
+
+
+def _user_scores(proba: NDArray[np.float64] | None, data: Classified) -> NDArray[np.float64] | None:
+    """``y_score`` for user metrics: the positive class's probability (binary), else all."""
+    if proba is None:
+        return None
+    return proba[:, data.positive] if data.classes == 2 else proba
+
+
+def _dummy(task: str, truth: pd.Series, candidate: Scored, classes: list[Any]) -> Scored:
+    """The no-skill baseline: the class prior (most frequent class) or the mean."""
+    data = candidate.data
+    if isinstance(data, Regressed):
+        mean = float(np.mean(data.truth))
+        values = np.full(len(data.truth), mean)
+        return Scored(
+            "a dummy model predicting the mean", Regressed(data.truth, values), values, None
+        )
+    shares = np.bincount(data.truth, minlength=data.classes) / max(len(data.truth), 1)
+    majority = int(np.argmax(shares))
+    proba = np.tile(shares, (len(data.truth), 1))
+    dummy = Classified(
+        data.truth,
+        np.full(len(data.truth), majority, dtype=np.intp),
+        proba,
+        data.classes,
+        data.positive,
+    )
+    labels = np.full(len(data.truth), classes[majority], dtype=object)
+    return Scored(
+        "a dummy model predicting the class prior", dummy, labels, _user_scores(proba, dummy)
+    )
+
+
+def evaluate(config: PerformanceConfig, context: Context) -> Evaluation:
+    """Read the evaluation data, load both models and score them once per run."""
+    with reading("performance.data"):
+        frame = context.frame(config.data)
+    display = context.display(config.data)
+    if config.target not in frame.columns:
+        raise InputError(f"{display} has no column {config.target!r} (performance.target)")
+    truth = frame[config.target]
+    missing = int(truth.isna().sum())
+    if missing:
+        raise InputError(
+            f"{display}: the target {config.target!r} is missing in {missing} row(s); "
+            "evaluate on labelled rows only"
+        )
+    models = [
+        context.model(
+            config.candidate.path,
+            lambda p: load_model(config.candidate, context.display(p), config.trusted),
+        )
+    ]
+    if config.baseline is not None:
+        baseline_file = config.baseline
+        models.append(
+            context.model(
+                baseline_file.path,
+                lambda p: load_model(baseline_file, context.display(p), config.trusted),
+            )
+        )
+    task = _task(config, truth, models)
+    classes = [] if task == "regression" else _classes(truth, models)
+    if task == "binary" and len(classes) > 2:
+        raise ConfigError(
+            f"task = 'binary' but the target and models hold {len(classes)} labels",
+            key="performance.task",
+        )
+    if task == "regression" and not _is_numeric(truth):
+        raise ConfigError(
+            f"task = 'regression' but the target {config.target!r} is not numeric",
+            key="performance.task",
+        )
+    with reading("performance.candidate"):
+        candidate = _score(
+            context, config, config.candidate, models[0], frame, task, truth, classes
+        )
+    if config.baseline is not None:
+        with reading("performance.baseline"):
+            baseline = _score(
+                context, config, config.baseline, models[1], frame, task, truth, classes
+            )
+    else:
+        baseline = _dummy(task, truth, candidate, classes)
+    return Evaluation(
+        task=task,
+        frame=frame,
+        truth=truth.to_numpy(),
+        classes=tuple(classes),
+        candidate=candidate,
+        baseline=baseline,
+        baseline_is_dummy=config.baseline is None,
+    )
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    """Numbers, not booleans."""
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(values)) and not pd.api.types.is_bool_dtype(values)
+
+
+__all__ = ["Evaluation", "Scored", "evaluate"]

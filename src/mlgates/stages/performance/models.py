@@ -1,0 +1,124 @@
+"""Loading the candidate and baseline models safely.
+
+* ``.skops``: loaded with skops, which refuses types it was not told to
+  trust. Types from scikit-learn, NumPy and SciPy are trusted by default;
+  anything else must be listed in ``performance.trusted`` after review.
+* ``.pkl``, ``.pickle``, ``.joblib``: a pickle runs code when it is loaded,
+  so it is loaded only when the config pins its sha256 and the file has it.
+
+Any loaded object with ``predict`` works; ``predict_proba`` or
+``decision_function`` give the scores that ROC AUC and log loss need.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from mlgates.core import ConfigError, MissingExtraError
+from mlgates.stages.performance.settings import ModelFile
+
+TRUSTED_BY_DEFAULT = ("sklearn.", "numpy.", "scipy.")
+"""Module prefixes whose types a skops file may hold without being listed in ``trusted``."""
+SKOPS_SUFFIXES = (".skops",)
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+
+
+def _sha256(model: ModelFile) -> str:
+    digest = hashlib.sha256()
+    with model.path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_pin(model: ModelFile, display: str, *, required: bool) -> None:
+    """Check the file against its pinned sha256; a missing pin is an error when ``required``."""
+    if model.sha256 is None and not required:
+        return
+    actual = _sha256(model)
+    if model.sha256 is None:
+        raise ConfigError(
+            f"{display} is a pickle, which runs code when it is loaded: pin the file you "
+            f'reviewed, {model.key.rpartition(".")[2]} = {{ path = "{display}", '
+            f'sha256 = "{actual}" }}, or save the model with skops',
+            key=model.key,
+        )
+    if actual != model.sha256:
+        raise ConfigError(
+            f"{display} has sha256 {actual}, not the pinned {model.sha256}: the file changed "
+            "since it was pinned; review it and update the pin",
+            key=model.key,
+        )
+
+
+def _untrusted(names: Sequence[str], trusted: Sequence[str]) -> list[str]:
+    return [
+        name for name in names if name not in trusted and not name.startswith(TRUSTED_BY_DEFAULT)
+    ]
+
+
+def load_skops(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
+    """A skops file, refusing types neither trusted by default nor listed in ``trusted``."""
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise MissingExtraError(f"loading {display}", "performance", key=model.key) from None
+    verify_pin(model, display, required=False)
+    try:
+        found = sio.get_untrusted_types(file=model.path)
+    except Exception as exc:
+        raise ConfigError(
+            f"{display} is not a skops file skops can read: {type(exc).__name__}: {exc}",
+            key=model.key,
+        ) from None
+    refused = _untrusted(found, trusted)
+    if refused:
+        listed = ", ".join(f'"{name}"' for name in refused)
+        raise ConfigError(
+            f"{display} holds types that are not trusted by default: {', '.join(refused)}. "
+            f"Review them, then trust them: performance.trusted = [{listed}]",
+            key=model.key,
+        )
+    return sio.load(model.path, trusted=list(found))
+
+
+def load_pickle(model: ModelFile, display: str) -> Any:
+    """A pickle or joblib file whose pinned sha256 matches."""
+    verify_pin(model, display, required=True)
+    try:
+        import joblib
+    except ImportError:
+        raise MissingExtraError(f"loading {display}", "performance", key=model.key) from None
+    return joblib.load(model.path)
+
+
+def load_model(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
+    """The model in ``model.path``, by its suffix; it must have ``predict``."""
+    suffix = model.path.suffix.lower()
+    if suffix in SKOPS_SUFFIXES:
+        loaded = load_skops(model, display, trusted)
+    elif suffix in PICKLE_SUFFIXES:
+        loaded = load_pickle(model, display)
+    else:
+        known = ", ".join((*SKOPS_SUFFIXES, *PICKLE_SUFFIXES))
+        raise ConfigError(
+            f"{display}: unknown model format {suffix or '(no suffix)'!r}; mlgates loads {known}",
+            key=model.key,
+        )
+    if not callable(getattr(loaded, "predict", None)):
+        raise ConfigError(
+            f"{display} holds a {type(loaded).__name__}, which has no predict method",
+            key=model.key,
+        )
+    return loaded
+
+
+__all__ = [
+    "PICKLE_SUFFIXES",
+    "SKOPS_SUFFIXES",
+    "TRUSTED_BY_DEFAULT",
+    "load_model",
+    "verify_pin",
+]

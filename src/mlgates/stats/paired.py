@@ -1,0 +1,243 @@
+"""Confidence bounds for model metrics, alone or paired (candidate and baseline on the same rows).
+
+* :func:`bootstrap` works for any metric: each resample is a weighting of the
+  evaluation rows by how often a draw with replacement picked them
+  (multinomial counts), scored for every metric and model at once
+  (:mod:`mlgates.stats.scoring`). Candidate and baseline share each resample,
+  so the difference keeps their correlation.
+* :func:`delong` gives the variance of a ROC AUC and the covariance of two AUCs
+  on the same rows (DeLong, DeLong & Clarke-Pearson 1988), from placement values.
+* :func:`paired_accuracy` bounds the difference of two accuracies on the same
+  rows from the discordant pairs (the McNemar table), with Agresti & Min's
+  (2005) adjusted Wald interval, and gives McNemar's exact p-value.
+
+Bounds are one-sided at ``level``: ``(low, high)`` where the quantity exceeds
+``low`` with probability ``level``, and likewise stays below ``high``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mlgates.stats.scoring import Scorer
+
+CHUNK_CELLS = 1 << 23
+"""Resamples are drawn in chunks of about this many row weights (32 MiB of float32)."""
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One metric to bootstrap: a scorer on some rows (``None``: every row).
+
+    ``point`` is the metric's exact value when the scorer approximates it for
+    speed (binned ROC AUC): the replicates are then shifted by ``point`` minus
+    the scorer's own value on the data, so that only their spread comes from
+    the approximation.
+    """
+
+    scorer: Scorer
+    rows: NDArray[np.intp] | None = None
+    point: float | None = None
+
+
+def _z(level: float) -> float:
+    if not 0.5 <= level < 1:
+        raise ValueError(f"level must be in [0.5, 1), got {level}")
+    return NormalDist().inv_cdf(level)
+
+
+def resample_weights(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
+    """``count`` bootstrap resamples of ``rows`` rows as weights: how often each row was drawn."""
+    draws = rng.integers(0, rows, size=(count, rows), dtype=np.int64)
+    draws += np.arange(count, dtype=np.int64)[:, None] * rows
+    counts = np.bincount(draws.reshape(-1), minlength=count * rows)
+    return counts.reshape(count, rows).astype(np.float32)
+
+
+def bootstrap(
+    statistics: Sequence[Statistic],
+    rows: int,
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    workers: int = 2,
+) -> NDArray[np.float64]:
+    """Bootstrap replicates of every statistic: ``(resamples, len(statistics))``.
+
+    All statistics are scored on the same resamples. The result depends only on
+    ``seed`` (not on ``workers``): chunk ``i`` always draws from the ``i``-th
+    child of the seed.
+    """
+    if rows <= 0 or resamples <= 0:
+        return np.full((max(resamples, 0), len(statistics)), np.nan)
+    size = max(1, min(resamples, CHUNK_CELLS // rows))
+    starts = list(range(0, resamples, size))
+    seeds = np.random.SeedSequence(seed).spawn(len(starts))
+
+    def chunk(index: int) -> NDArray[np.float64]:
+        count = min(size, resamples - starts[index])
+        weights = resample_weights(rows, count, np.random.default_rng(seeds[index]))
+        out = np.empty((count, len(statistics)))
+        for column, statistic in enumerate(statistics):
+            part = weights if statistic.rows is None else weights[:, statistic.rows]
+            out[:, column] = statistic.scorer(part)
+        return out
+
+    if workers > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(chunk, range(len(starts))))
+    else:
+        parts = [chunk(index) for index in range(len(starts))]
+    replicates = np.concatenate(parts, axis=0)
+    for column, statistic in enumerate(statistics):
+        if statistic.point is not None:
+            size_of = rows if statistic.rows is None else len(statistic.rows)
+            plug_in = float(statistic.scorer(np.ones((1, size_of), dtype=np.float32))[0])
+            replicates[:, column] += statistic.point - plug_in
+    return replicates
+
+
+def percentile_bounds(replicates: NDArray[np.floating], level: float) -> tuple[float, float]:
+    """One-sided percentile bounds at ``level`` of bootstrap replicates (NaNs left out)."""
+    _z(level)
+    finite = np.asarray(replicates, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not len(finite):
+        return math.nan, math.nan
+    low, high = np.quantile(finite, [1 - level, level])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class DeLong:
+    """ROC AUCs of one or two score vectors on the same rows, with their (co)variances."""
+
+    auc: tuple[float, ...]
+    covariance: NDArray[np.float64]
+
+    def value_bounds(self, level: float, which: int = 0) -> tuple[float, float]:
+        """One-sided bounds of one AUC, clipped to [0, 1]."""
+        spread = _z(level) * math.sqrt(max(self.covariance[which, which], 0.0))
+        value = self.auc[which]
+        return max(0.0, value - spread), min(1.0, value + spread)
+
+    @property
+    def difference(self) -> float:
+        """AUC of the first scores minus AUC of the second."""
+        return self.auc[0] - self.auc[1]
+
+    @property
+    def difference_variance(self) -> float:
+        """Variance of :attr:`difference`: var(a) + var(b) - 2 cov(a, b)."""
+        c = self.covariance
+        return float(max(c[0, 0] + c[1, 1] - 2 * c[0, 1], 0.0))
+
+    def difference_bounds(self, level: float) -> tuple[float, float]:
+        """One-sided bounds of :attr:`difference`."""
+        spread = _z(level) * math.sqrt(self.difference_variance)
+        return self.difference - spread, self.difference + spread
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value of "the two AUCs are equal"."""
+        if self.difference_variance <= 0:
+            return 1.0 if self.difference == 0 else 0.0
+        z = abs(self.difference) / math.sqrt(self.difference_variance)
+        return 2 * (1 - NormalDist().cdf(z))
+
+
+def delong(positive: NDArray[np.bool_], *scores: NDArray[np.floating]) -> DeLong:
+    """DeLong's AUCs and covariance matrix for one or more score vectors (ties count half).
+
+    Raises ``ValueError`` unless both classes have at least two rows.
+    """
+    from scipy.stats import rankdata
+
+    positive = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos < 2 or n_neg < 2:
+        raise ValueError(f"DeLong needs two rows of each class, got {n_pos} and {n_neg}")
+    placements_pos = []
+    placements_neg = []
+    for values in scores:
+        values = np.asarray(values, dtype=np.float64)
+        everywhere = rankdata(values)
+        among_pos = rankdata(values[positive])
+        among_neg = rankdata(values[~positive])
+        placements_pos.append((everywhere[positive] - among_pos) / n_neg)
+        placements_neg.append(1.0 - (everywhere[~positive] - among_neg) / n_pos)
+    v10, v01 = np.vstack(placements_pos), np.vstack(placements_neg)
+    covariance = np.atleast_2d(np.cov(v10)) / n_pos + np.atleast_2d(np.cov(v01)) / n_neg
+    return DeLong(tuple(float(v) for v in v10.mean(axis=1)), covariance)
+
+
+@dataclass(frozen=True)
+class PairedAccuracy:
+    """Two accuracies on the same rows and the McNemar table of their disagreements."""
+
+    rows: int
+    only_first: int
+    only_second: int
+    first: float
+    second: float
+
+    @property
+    def difference(self) -> float:
+        """Accuracy of the first minus accuracy of the second."""
+        return self.first - self.second
+
+    def difference_bounds(self, level: float) -> tuple[float, float]:
+        """One-sided bounds of :attr:`difference`: Agresti & Min's adjusted Wald interval
+        (half a row added to each cell of the paired 2x2 table)."""
+        z = _z(level)
+        n = self.rows + 2
+        a, b = self.only_first + 0.5, self.only_second + 0.5
+        centre = (a - b) / n
+        spread = z * math.sqrt(max((a + b) - (a - b) ** 2 / n, 0.0)) / n
+        return max(-1.0, centre - spread), min(1.0, centre + spread)
+
+    @property
+    def p_value(self) -> float:
+        """McNemar's exact two-sided p-value (binomial on the discordant rows)."""
+        from scipy.stats import binomtest
+
+        discordant = self.only_first + self.only_second
+        if discordant == 0:
+            return 1.0
+        return float(binomtest(self.only_first, discordant, 0.5).pvalue)
+
+
+def paired_accuracy(
+    right_first: NDArray[np.bool_], right_second: NDArray[np.bool_]
+) -> PairedAccuracy:
+    """The paired accuracy comparison of two models from whether each got each row right."""
+    first = np.asarray(right_first, dtype=bool)
+    second = np.asarray(right_second, dtype=bool)
+    rows = len(first)
+    return PairedAccuracy(
+        rows=rows,
+        only_first=int((first & ~second).sum()),
+        only_second=int((~first & second).sum()),
+        first=float(first.mean()) if rows else math.nan,
+        second=float(second.mean()) if rows else math.nan,
+    )
+
+
+__all__ = [
+    "CHUNK_CELLS",
+    "DeLong",
+    "PairedAccuracy",
+    "Statistic",
+    "bootstrap",
+    "delong",
+    "paired_accuracy",
+    "percentile_bounds",
+    "resample_weights",
+]
