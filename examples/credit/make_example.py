@@ -12,6 +12,7 @@ Files written next to this script::
     data/current_drifted.parquet  3,000 rows with injected defects (see ``inject_defects``)
     models/candidate.skops        ColumnTransformer + HistGradientBoostingClassifier
     models/baseline.skops         ColumnTransformer + LogisticRegression
+    models/candidate_regressed.skops  the candidate retrained on a broken bureau feed
 
 Usage::
 
@@ -41,6 +42,9 @@ REFERENCE_SEED = 20240101
 CURRENT_SEED = 20240601
 DRIFTED_SEED = 20240701
 MODEL_SEED = 7
+
+BROKEN_FEED_FEATURES = ("late_payments_12m", "utilisation")
+"""Fields the regressed candidate was trained without (a bureau feed that sent zeros)."""
 
 REFERENCE_ROWS = 8_000
 BATCH_ROWS = 3_000
@@ -302,6 +306,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
     """The candidate and baseline pipelines, fitted on the reference data."""
+    from sklearn.base import clone
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.impute import SimpleImputer
@@ -361,7 +366,10 @@ def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
     target = reference[LABEL]
     candidate.fit(features, target)
     baseline.fit(features, target)
-    return {"candidate": candidate, "baseline": baseline}
+    # The same candidate retrained after the bureau feed broke: both fields arrived as 0.
+    broken = features.assign(**{column: 0 for column in BROKEN_FEED_FEATURES})
+    regressed = clone(candidate).fit(broken, target)
+    return {"candidate": candidate, "baseline": baseline, "candidate_regressed": regressed}
 
 
 def sha256(path: Path) -> str:

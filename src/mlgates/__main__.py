@@ -1,7 +1,5 @@
 """``python -m mlgates``: the same as the ``mlgates`` command."""
 
-import sys
+from mlgates.cli import console
 
-from mlgates.cli import main
-
-sys.exit(main())
+console()

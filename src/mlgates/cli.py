@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 import warnings
@@ -256,5 +257,19 @@ def _why_not(record: Any, profile: str | None) -> str:
     return f"from {record.config_path}"
 
 
+def console() -> None:
+    """The ``mlgates`` command: :func:`main`, then exit with its code without tearing down.
+
+    Native thread pools (Arrow's among them) can abort the process while the
+    interpreter shuts down, rarely, and only under load; an abort would replace
+    the exit code, which is the verdict. Everything the run writes is closed
+    by now, so the streams are flushed and the process ends at once.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -147,15 +147,55 @@ def _judge_stage(
             )
             results.append(judged(check, found, None))
             continue
-        found_members = [judged(m, f, check.id) for m, f in members.pop(check.id, [])]
-        own = judged(check, measured[check.id], None) if check.id in measured else None
+        discovered = members.pop(check.id, [])
         info = metrics.get(check.metric)
+        if info is not None and info.track_members:
+            discovered += _vanished(check, [m for m, _ in discovered], config, history)
+        found_members = [judged(m, f, check.id) for m, f in discovered]
+        own = judged(check, measured[check.id], None) if check.id in measured else None
         kind = (info.selector if info is not None else None) or "member"
         results.append(judge_family(check, found_members, config=config, kind=kind, own=own))
         results.extend(found_members)
     for family, orphans in members.items():  # discovered without a planned family
         results.extend(judged(member, found, family) for member, found in orphans)
     return results
+
+
+def _vanished(
+    family: PlannedCheck,
+    found: Sequence[PlannedCheck],
+    config: Config,
+    history: Sequence[RunRecord],
+) -> list[tuple[PlannedCheck, Measurement]]:
+    """Members of ``family`` measured in the last comparable run and not found now."""
+    last = next(
+        (
+            record
+            for record in reversed(history)
+            if record.comparable_to(config.profile, config.record_name)
+            and any(result.family == family.id for result in record.checks)
+        ),
+        None,
+    )
+    if last is None:
+        return []
+    now = {member.selector for member in found}
+    gone = []
+    for result in last.checks:
+        if result.family != family.id or result.selector in now or result.selector is None:
+            continue
+        message = (
+            f"{result.selector}: measured in run {last.run_id[:12]} ({last.started_at}), "
+            "no rows now; if it is gone for good, accept one run without it "
+            '(on_inconclusive = "warn") so that run becomes the comparison'
+        )
+        gone.append(
+            (
+                family.member(result.selector),
+                Measurement(status=Status.INCONCLUSIVE, message=message),
+            )
+        )
+    return gone
 
 
 def run_gates(

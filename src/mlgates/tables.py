@@ -38,7 +38,9 @@ class MetricInfo:
     gives confidence intervals, so that ``@95%`` may be used; ``unit`` the unit
     of its values: ``"s"`` (:data:`SECONDS`) for a duration, whose bounds are
     written with a time unit (``2d``, ``36h``) and whose values are shown as
-    durations; ``None`` for a plain number.
+    durations; ``None`` for a plain number. ``track_members``: a family member
+    (slice, group) measured in the last comparable run and missing now is
+    reported, never silently dropped.
     """
 
     description: str
@@ -47,6 +49,7 @@ class MetricInfo:
     anchors: frozenset[Anchor] = frozenset()
     interval: bool = False
     unit: str | None = None
+    track_members: bool = False
 
     def __post_init__(self) -> None:
         if self.unit not in (None, SECONDS):
@@ -176,6 +179,11 @@ class TableReader:
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             raise self.error(name, f"expected {expected}, got {value!r}")
         return value
+
+    def raw(self, name: str) -> Any:
+        """The value as written, of any type (None when absent); the caller validates it."""
+        self._seen.add(name)
+        return self.data.get(name)
 
     def string(self, name: str, default: str | None = None) -> str | None:
         """A string value."""

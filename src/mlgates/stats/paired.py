@@ -31,6 +31,12 @@ from mlgates.stats.scoring import Scorer
 CHUNK_CELLS = 1 << 23
 """Resamples are drawn in chunks of about this many row weights (32 MiB of float32)."""
 
+_DRAW_CELLS = 1 << 16
+"""Draws counted by one ``np.bincount`` in :func:`resample_weights` (512 KiB of int64)."""
+
+_TILE_RESAMPLES = 16
+"""Resamples drawn together when a resample has more than ``_DRAW_CELLS`` rows."""
+
 
 @dataclass(frozen=True)
 class Statistic:
@@ -53,12 +59,55 @@ def _z(level: float) -> float:
     return NormalDist().inv_cdf(level)
 
 
+_GENERATION = "perrow"
+
+
 def resample_weights(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
     """``count`` bootstrap resamples of ``rows`` rows as weights: how often each row was drawn."""
-    draws = rng.integers(0, rows, size=(count, rows), dtype=np.int64)
-    draws += np.arange(count, dtype=np.int64)[:, None] * rows
-    counts = np.bincount(draws.reshape(-1), minlength=count * rows)
-    return counts.reshape(count, rows).astype(np.float32)
+    if _GENERATION == "blocked":
+        return _blocked(rows, count, rng)
+    weights = np.empty((count, rows), dtype=np.float32)
+    if not rows or not count:
+        return np.zeros((rows, count), dtype=np.float32).T
+    per_call = max(1, _DRAW_CELLS // rows)
+    offsets = np.arange(per_call, dtype=np.int64)[:, None] * rows
+    for start in range(0, count, per_call):
+        size = min(per_call, count - start)
+        draws = rng.integers(0, rows, size=(size, rows), dtype=np.int64)
+        if size > 1:
+            draws += offsets[:size]
+        counts = np.bincount(draws.reshape(-1), minlength=size * rows)
+        weights[start : start + size] = counts.reshape(size, rows)
+    return np.ascontiguousarray(weights.T).T
+
+
+def _blocked(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
+    columns = np.zeros((rows, count), dtype=np.float32)
+    if not rows or not count:
+        return columns.T
+    together = min(count, max(1, _DRAW_CELLS // rows))
+    if together == 1:
+        together = count
+    block = max(1, min(rows, _DRAW_CELLS // together))
+    edges = np.arange(0, rows + block, block).clip(max=rows)
+    sizes = np.diff(edges)
+    for start in range(0, count, together):
+        size = min(together, count - start)
+        if len(sizes) == 1:
+            shares = np.full((size, 1), rows, dtype=np.int64)
+        else:
+            shares = rng.multinomial(rows, sizes / rows, size=size)
+        labels = np.arange(size, dtype=np.int64)
+        for index, width in enumerate(sizes):
+            share = shares[:, index]
+            draws = rng.integers(0, width, size=int(share.sum()), dtype=np.int64)
+            draws *= size
+            draws += np.repeat(labels, share)
+            counts = np.bincount(draws, minlength=width * size)
+            columns[edges[index] : edges[index + 1], start : start + size] = counts.reshape(
+                width, size
+            )
+    return columns.T
 
 
 def bootstrap(

@@ -4,8 +4,14 @@ Every scorer takes a weight matrix ``weights`` of shape ``(resamples, rows)``
 and returns one value per row of it: row ``b`` is the metric on the
 evaluation rows weighted by ``weights[b]``. A bootstrap resample is such a
 weighting (each row weighted by how often it was drawn), so one matrix
-product scores hundreds of resamples without copying the data; the point
-value is the same scorer under a single row of ones.
+product scores many resamples without copying the data; the point value is
+the same scorer under a single row of ones.
+
+Metrics built on sums of the weights per cell (confusion matrices, weight per
+score group and class) take them as one sparse product with the rows' cell
+assignment (:class:`_CellSums`), which reads the weights column by column:
+fastest when ``weights.T`` is C-contiguous, as the bootstrap's resamples are
+(:func:`mlgates.stats.paired.resample_weights`); any layout gives the same values.
 
 The definitions follow scikit-learn's (``roc_auc_score``,
 ``average_precision_score``, ``f1_score`` ...) and the tests hold them to it;
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -97,14 +104,57 @@ def _one_hot(codes: NDArray[np.intp], size: int, dtype: np.dtype) -> NDArray[np.
     return out
 
 
+class _CellSums:
+    """Per-resample sum of the weights in each cell, ``(resamples, size)``, for a fixed
+    assignment of the rows to cells ``0 .. size-1``.
+
+    One sparse product of the ``(size, rows)`` indicator matrix (compressed by column: row
+    ``i`` is one entry in column ``i``) with ``weights.T``: it streams through the weights
+    once, row by row, adding each row's weights across the resamples into its cell's sums,
+    which stay in cache. float32 weights are summed in float32, exact for integer weights
+    (bootstrap counts) while a cell's sum stays below 2**24.
+    """
+
+    def __init__(self, cells: NDArray[np.integer], size: int) -> None:
+        self.cells = np.asarray(cells).reshape(-1)
+        self.size = size
+        self._indicators: dict[np.dtype, object] = {}
+
+    def _indicator(self, dtype: np.dtype) -> Any:
+        cached = self._indicators.get(dtype)
+        if cached is None:
+            from scipy import sparse
+
+            rows = len(self.cells)
+            index = np.int32 if max(rows + 1, self.size) < 2**31 else np.int64
+            cached = sparse.csc_array(
+                (
+                    np.ones(rows, dtype=dtype),
+                    self.cells.astype(index),
+                    np.arange(rows + 1, dtype=index),
+                ),
+                shape=(self.size, rows),
+            )
+            self._indicators[dtype] = cached
+        return cached
+
+    def __call__(self, weights: Weights) -> NDArray[np.float64]:
+        w = np.asarray(weights)
+        if w.dtype != np.float32:
+            w = w.astype(np.float64, copy=False)
+        if not len(self.cells) or not self.size:
+            return np.zeros((len(w), self.size))
+        summed = self._indicator(w.dtype) @ w.T  # reads w.T in place when it is C-contiguous
+        return np.asarray(summed, dtype=np.float64).T
+
+
 def confusion(data: Classified) -> Callable[[Weights], NDArray[np.float64]]:
     """Weighted confusion matrices, ``(resamples, k, k)``: truth by row, prediction by column."""
     k = data.classes
-    cells = data.truth * k + data.predicted
+    sums = _CellSums(data.truth * k + data.predicted, k * k)
 
     def counts(weights: Weights) -> NDArray[np.float64]:
-        table = weights @ _one_hot(cells, k * k, weights.dtype)
-        return np.asarray(table, dtype=np.float64).reshape(len(weights), k, k)
+        return sums(weights).reshape(len(weights), k, k)
 
     return counts
 
@@ -198,13 +248,11 @@ class _GroupSums:
             edges = np.unique(np.quantile(values, inner))
             group = np.searchsorted(edges, values, side="right")
         self.groups = int(group.max()) + 1 if len(group) else 0
-        self.cells = group.reshape(-1) * 2 + np.asarray(positive, dtype=np.intp)
+        cells = group.reshape(-1) * 2 + np.asarray(positive, dtype=np.intp)
+        self.sums = _CellSums(cells, 2 * self.groups)
 
     def __call__(self, weights: Weights) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        size = 2 * self.groups
-        summed = np.stack(
-            [np.bincount(self.cells, weights=row, minlength=size) for row in weights]
-        ).astype(np.float64, copy=False)
+        summed = self.sums(weights)
         return summed[:, 0::2], summed[:, 1::2]
 
 

@@ -26,7 +26,12 @@ _ANCHORS = HISTORY_ANCHORS | {Anchor.BASELINE}
 
 def _metric(description: str, direction: Direction) -> MetricInfo:
     return MetricInfo(
-        description, direction=direction, selector="slice", anchors=_ANCHORS, interval=True
+        description,
+        direction=direction,
+        selector="slice",
+        anchors=_ANCHORS,
+        interval=True,
+        track_members=True,
     )
 
 
@@ -157,7 +162,7 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
         candidate=candidate, data=data, target=target, user_metrics=user_metrics
     )
     metrics = partial.metrics
-    positive = table.data.get("positive")
+    positive = table.raw("positive")
     if isinstance(positive, (dict, list)):
         raise table.error("positive", f"expected the label of the positive class, got {positive!r}")
     config = replace(
@@ -180,7 +185,6 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
     )
     if config.task == "auto":
         config = replace(config, task=None)
-    table.finish(allow=("positive",))
     for spec in config.checks + config.slice_checks:
         validate_check(spec, config, file=table.file)
     if target in config.features:
@@ -189,11 +193,10 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
 
 
 def _model_file(table: TableReader, name: str, *, required: bool = False) -> ModelFile | None:
-    raw = table.data.get(name)
+    raw = table.raw(name)
     if raw is None:
         if required:
             raise table.error(name, "is required: the path of the model file")
-        table.string(name)
         return None
     if isinstance(raw, str):
         path = table.path(name)
