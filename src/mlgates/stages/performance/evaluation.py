@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from mlgates.authoring import reading
 from mlgates.core import ConfigError, InputError
 from mlgates.stages.performance.models import load_model
+from mlgates.stages.performance.sensitivity import perturb
 from mlgates.stages.performance.settings import ModelFile, PerformanceConfig
 from mlgates.stats.scoring import Classified, Regressed
 
@@ -51,6 +52,7 @@ class Evaluation:
     candidate: Scored
     baseline: Scored
     baseline_is_dummy: bool
+    models: tuple[Any, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -141,17 +143,32 @@ def _predict(
     model: Any,
     features: pd.DataFrame,
     method: str,
+    perturbed: bool,
 ) -> Any:
+    """``model.method(features)``, once per run: through the context's prediction cache,
+    or for perturbed rows under a key naming the perturbation."""
+
     def compute() -> Any:
         try:
             return getattr(model, method)(features)
         except Exception as exc:
             shown = context.display(model_file.path)
+            rows = "perturbed rows of " if perturbed else ""
             raise InputError(
-                f"{shown}: {method} failed on {context.display(config.data)}: "
+                f"{shown}: {method} failed on {rows}{context.display(config.data)}: "
                 f"{type(exc).__name__}: {exc}"
             ) from None
 
+    if perturbed:
+        settings = config.sensitivity
+        key = (
+            "perturbed-predictions",
+            context.file_hash(model_file.path),
+            context.file_hash(config.data),
+            method,
+            (settings.noise, settings.swap, settings.columns, config.seed),
+        )
+        return context.memo(key, compute)
     return context.predictions(model_file.path, config.data, method, compute)
 
 
@@ -164,13 +181,18 @@ def _score(
     task: str,
     truth: pd.Series,
     classes: list[Any],
+    *,
+    perturbed: bool = False,
 ) -> Scored:
     display = context.display(model_file.path)
     columns = _features(
         config, model, [str(c) for c in frame.columns], context.display(config.data)
     )
     features = frame[columns]
-    predicted = np.asarray(_predict(context, config, model_file, model, features, "predict"))
+    if perturbed:
+        features = _perturbed(config, features)
+    raw = _predict(context, config, model_file, model, features, "predict", perturbed)
+    predicted = np.asarray(raw)
     if len(predicted) != len(frame):
         raise InputError(f"{display}: predict gave {len(predicted)} values for {len(frame)} rows")
     if task == "regression":
@@ -178,7 +200,7 @@ def _score(
         return Scored(display, Regressed(truth.to_numpy(np.float64), values), predicted, None)
     proba = None
     if callable(getattr(model, "predict_proba", None)):
-        raw = _predict(context, config, model_file, model, features, "predict_proba")
+        raw = _predict(context, config, model_file, model, features, "predict_proba", perturbed)
         proba = _aligned(np.asarray(raw, dtype=np.float64), model, classes)
     data = Classified(
         _codes(truth.to_numpy(), classes, context.display(config.data)),
@@ -188,6 +210,12 @@ def _score(
         _positive(config, classes) if task == "binary" else 0,
     )
     return Scored(display, data, predicted, _user_scores(proba, data))
+
+
+def _perturbed(config: PerformanceConfig, features: pd.DataFrame) -> pd.DataFrame:
+    settings = config.sensitivity
+    columns = [c for c in settings.columns or features.columns if c in features.columns]
+    return perturb(features, columns, noise=settings.noise, swap=settings.swap, seed=config.seed)
 
 
 def _aligned(raw: NDArray[np.float64], model: Any, classes: list[Any]) -> NDArray[np.float64]:
@@ -289,7 +317,46 @@ def evaluate(config: PerformanceConfig, context: Context) -> Evaluation:
         candidate=candidate,
         baseline=baseline,
         baseline_is_dummy=config.baseline is None,
+        models=tuple(models),
     )
+
+
+def perturbed_scores(
+    config: PerformanceConfig, context: Context, evaluation: Evaluation
+) -> tuple[Scored, Scored]:
+    """Candidate and baseline scored on perturbed inputs (the dummy is not perturbable:
+    its predictions stay as they are)."""
+    frame = evaluation.frame
+    truth = frame[config.target]
+    classes = list(evaluation.classes)
+    task = evaluation.task
+    with reading("performance.candidate"):
+        candidate = _score(
+            context,
+            config,
+            config.candidate,
+            evaluation.models[0],
+            frame,
+            task,
+            truth,
+            classes,
+            perturbed=True,
+        )
+    if config.baseline is None:
+        return candidate, evaluation.baseline
+    with reading("performance.baseline"):
+        baseline = _score(
+            context,
+            config,
+            config.baseline,
+            evaluation.models[1],
+            frame,
+            task,
+            truth,
+            classes,
+            perturbed=True,
+        )
+    return candidate, baseline
 
 
 def _is_numeric(values: pd.Series) -> bool:
@@ -299,4 +366,4 @@ def _is_numeric(values: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(values)) and not pd.api.types.is_bool_dtype(values)
 
 
-__all__ = ["Evaluation", "Scored", "evaluate"]
+__all__ = ["Evaluation", "Scored", "evaluate", "perturbed_scores"]

@@ -31,15 +31,21 @@ from numpy.typing import NDArray
 
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed
 from mlgates.core import Status
-from mlgates.stages.performance.evaluation import Evaluation, evaluate
+from mlgates.stages.performance.evaluation import (
+    Evaluation,
+    Scored,
+    evaluate,
+    perturbed_scores,
+)
 from mlgates.stages.performance.metrics import (
     NEEDS_BOTH_CLASSES,
     UserMetricError,
     point,
     scorer,
+    sensitivity_metric,
 )
 from mlgates.stages.performance.planning import replaced_for, slice_selector
-from mlgates.stages.performance.settings import PerformanceConfig
+from mlgates.stages.performance.settings import SENSITIVITY_METRICS, PerformanceConfig
 from mlgates.stats.paired import Statistic, bootstrap, delong, paired_accuracy, percentile_bounds
 from mlgates.stats.proportions import wilson_bounds
 from mlgates.stats.scoring import Classified
@@ -167,6 +173,10 @@ class PerformanceRun:
     def _short_class(self, metric: str, rows: NDArray[np.intp] | None) -> str:
         """Why the rows hold too few of a class for ``metric`` ("" when they hold enough)."""
         data = self.evaluation.candidate.data
+        if metric == "metric_drop":
+            metric = sensitivity_metric(
+                self.config, self.evaluation.task, self.evaluation.candidate
+            )
         if metric not in NEEDS_BOTH_CLASSES or not isinstance(data, Classified):
             return ""
         truth = data.truth if rows is None else data.truth[rows]
@@ -197,6 +207,14 @@ class PerformanceRun:
             rows=rows,
             resampling=resampling,
             user_functions=self._functions,
+            perturbed=lambda: self._perturbed()[0 if which == "candidate" else 1],
+        )
+
+    def _perturbed(self) -> tuple[Scored, Scored]:
+        """Both models on perturbed inputs, computed on first use."""
+        key = ("performance-perturbed", id(self.config))
+        return self.context.memo(
+            key, lambda: perturbed_scores(self.config, self.context, self.evaluation)
         )
 
     # -- intervals ----------------------------------------------------------------------
@@ -304,6 +322,16 @@ class PerformanceRun:
             notes.append(
                 f"{each}% per slice, so that {threshold.confidence:.0%} holds over "
                 f"{item.family_size} slices"
+            )
+        if item.check.metric in SENSITIVITY_METRICS:
+            settings = self.config.sensitivity
+            watched = sensitivity_metric(
+                self.config, self.evaluation.task, self.evaluation.candidate
+            )
+            what = "labels" if item.check.metric == "flip_rate" else watched
+            notes.append(
+                f"{what} on inputs perturbed by {format_number(settings.noise)} SD of noise and "
+                f"{settings.swap:.0%} of categories moved to a neighbour"
             )
         for key in ("mcnemar_p", "delong_p"):
             if key in item.details:

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mlgates.core import ConfigError
+from mlgates.core import ConfigError, Direction
 from mlgates.stages.performance.evaluation import Scored
 from mlgates.stages.performance.settings import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
+    SENSITIVITY_METRICS,
     PerformanceConfig,
     UserMetric,
 )
@@ -118,12 +119,45 @@ def scorer(
     rows: NDArray[np.intp] | None = None,
     resampling: bool = False,
     user_functions: dict[str, Callable[..., Any]] | None = None,
+    perturbed: Callable[[], Scored] | None = None,
 ) -> Scorer:
     """The scorer of ``metric`` on ``scored`` (restricted to ``rows``).
 
-    Raises :class:`ConfigError` for a metric that does not fit the task, and
-    ``ValueError`` for one the model cannot give (no probabilities).
+    ``perturbed`` gives the same model's predictions on perturbed inputs, for
+    ``flip_rate`` and ``metric_drop``. Raises :class:`ConfigError` for a metric
+    that does not fit the task, and ``ValueError`` for one the model cannot
+    give (no probabilities).
     """
+    if metric in SENSITIVITY_METRICS:
+        assert perturbed is not None
+        moved = perturbed()
+        if metric == "flip_rate":
+            if task == "regression":
+                raise ConfigError(
+                    "flip_rate counts changed labels, which regression has none of: "
+                    "use metric_drop",
+                    key="performance.checks",
+                )
+            before = scored.labels if rows is None else scored.labels[rows]
+            after = moved.labels if rows is None else moved.labels[rows]
+            return scoring.weighted_mean(np.asarray(before != after, dtype=np.float64))
+        watched = sensitivity_metric(config, task, scored)
+        arguments = {
+            "task": task,
+            "config": config,
+            "truth": truth,
+            "rows": rows,
+            "resampling": resampling,
+            "user_functions": user_functions,
+        }
+        original = scorer(watched, scored, **arguments)  # type: ignore[arg-type]
+        shaken = scorer(watched, moved, **arguments)  # type: ignore[arg-type]
+        sign = 1.0 if config.metrics[watched].direction is Direction.HIGHER else -1.0
+
+        def drop(weights: scoring.Weights) -> NDArray[np.float64]:
+            return np.asarray(sign * (original(weights) - shaken(weights)), dtype=np.float64)
+
+        return drop
     if metric in config.user_metrics:
         functions = user_functions if user_functions is not None else {}
         if metric not in functions:
@@ -181,6 +215,17 @@ def scorer(
     return simple[metric](data)
 
 
+def sensitivity_metric(config: PerformanceConfig, task: str, scored: Scored) -> str:
+    """The metric ``metric_drop`` watches: configured, else ROC AUC (accuracy for a model
+    without probabilities) or RMSE for regression."""
+    if config.sensitivity.metric is not None:
+        return config.sensitivity.metric
+    if task == "regression":
+        return "rmse"
+    data = scored.data
+    return "roc_auc" if isinstance(data, Classified) and data.proba is not None else "accuracy"
+
+
 def point(score: Scorer, rows: int) -> float:
     """A scorer's value on the unweighted rows."""
     return float(score(np.ones((1, rows), dtype=np.float64))[0])
@@ -193,4 +238,5 @@ __all__ = [
     "load_user_function",
     "point",
     "scorer",
+    "sensitivity_metric",
 ]

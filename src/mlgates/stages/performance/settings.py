@@ -15,6 +15,7 @@ from mlgates.authoring import (
     replace_checks,
 )
 from mlgates.core import ConfigError, Direction
+from mlgates.stages.performance.sensitivity import SensitivitySettings
 from mlgates.text import did_you_mean
 from mlgates.thresholds import Anchor
 
@@ -62,7 +63,19 @@ REGRESSION_METRICS: Mapping[str, MetricInfo] = {
     "r2": _metric("coefficient of determination", _HIGHER),
     "mape": _metric("mean absolute percentage error, as a fraction", _LOWER),
 }
-METRICS: Mapping[str, MetricInfo] = {**CLASSIFICATION_METRICS, **REGRESSION_METRICS}
+SENSITIVITY_METRICS: Mapping[str, MetricInfo] = {
+    "flip_rate": _metric(
+        "share of predicted labels that change when the inputs are slightly perturbed", _LOWER
+    ),
+    "metric_drop": _metric(
+        "how much the sensitivity metric worsens on slightly perturbed inputs", _LOWER
+    ),
+}
+METRICS: Mapping[str, MetricInfo] = {
+    **CLASSIFICATION_METRICS,
+    **REGRESSION_METRICS,
+    **SENSITIVITY_METRICS,
+}
 
 _KEYS = (
     "candidate",
@@ -83,7 +96,9 @@ _KEYS = (
     "seed",
     "cost",
     "metrics",
+    "sensitivity",
 )
+_SENSITIVITY_KEYS = ("noise", "swap", "metric", "columns")
 _MODEL_KEYS = ("path", "sha256")
 _USER_METRIC_KEYS = ("function", "direction", "description")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -131,6 +146,7 @@ class PerformanceConfig:
     seed: int = 0
     cost: Mapping[str, float] = field(default_factory=dict)
     user_metrics: Mapping[str, UserMetric] = field(default_factory=dict)
+    sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
     root: Path = Path(".")
 
     @property
@@ -181,6 +197,7 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
         resamples=table.integer("resamples", 1000, minimum=100, maximum=100_000),
         seed=table.integer("seed", 0, minimum=0),
         cost=_cost(table),
+        sensitivity=_sensitivity(table, metrics),
         root=table.root,
     )
     if config.task == "auto":
@@ -246,6 +263,25 @@ def _user_metrics(table: TableReader) -> dict[str, UserMetric]:
     return found
 
 
+def _sensitivity(table: TableReader, metrics: Mapping[str, MetricInfo]) -> SensitivitySettings:
+    entry = table.sub("sensitivity", table.table("sensitivity"))
+    entry.expect(_SENSITIVITY_KEYS)
+    metric = entry.string("metric")
+    if metric is not None and (metric not in metrics or metric in SENSITIVITY_METRICS):
+        known = [m for m in metrics if m not in SENSITIVITY_METRICS]
+        raise entry.error(
+            "metric",
+            f"{metric!r} is not a metric{did_you_mean(metric, known)}; use one of "
+            f"{', '.join(known)}",
+        )
+    return SensitivitySettings(
+        noise=entry.number("noise", 0.05, minimum=0.0, maximum=1.0),
+        swap=entry.number("swap", 0.05, minimum=0.0, maximum=1.0),
+        metric=metric,
+        columns=entry.strings("columns"),
+    )
+
+
 def _cost(table: TableReader) -> dict[str, float]:
     raw = table.table("cost")
     entry = table.sub("cost", raw)
@@ -299,6 +335,7 @@ __all__ = [
     "COST_CELLS",
     "METRICS",
     "REGRESSION_METRICS",
+    "SENSITIVITY_METRICS",
     "STAGE",
     "TASKS",
     "ModelFile",
