@@ -385,3 +385,50 @@ def test_string_labels_need_the_positive_class_named(tmp_path: Path):
         frame["label"] == "defaulted"
     ).sum()
     assert found["performance::recall"].value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("zipmap", [True, False])
+def test_onnx_models_score_like_the_scikit_learn_original(tmp_path: Path, zipmap: bool):
+    pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    frame = _nonlinear(6, rows=3000)
+    train, test = train_test_split(frame, test_size=0.5, random_state=6)
+    features = train.drop(columns="label")
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(features, train["label"])
+    options = {id(model.steps[-1][1]): {"zipmap": zipmap}}
+    onnx = skl2onnx.to_onnx(model, features.to_numpy(np.float32)[:1], options=options)
+    (tmp_path / "model.onnx").write_bytes(onnx.SerializeToString())
+    test.to_parquet(tmp_path / "eval.parquet", index=False)
+    checks = ["roc_auc >= 0.6", "accuracy >= 0.6", "log_loss <= 1"]
+    path = write_config(
+        tmp_path,
+        '[performance]\ncandidate = "model.onnx"\ndata = "eval.parquet"\ntarget = "label"\n'
+        f"checks = {json.dumps(checks)}\n",
+    )
+    _, found = _results(path)
+    proba = model.predict_proba(test.drop(columns="label"))[:, 1]
+    expected = roc_auc_score(test["label"], proba)
+    assert found["performance::roc_auc"].value == pytest.approx(expected, abs=1e-6)
+    accuracy = (model.predict(test.drop(columns="label")) == test["label"]).mean()
+    assert found["performance::accuracy"].value == pytest.approx(accuracy)
+
+
+def test_an_onnx_model_given_the_wrong_columns_is_an_input_error(tmp_path: Path):
+    pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    frame = _nonlinear(8, rows=500)
+    model = LogisticRegression().fit(frame[["a", "b"]], frame["label"])
+    onnx = skl2onnx.to_onnx(model, frame[["a", "b"]].to_numpy(np.float32)[:1])
+    (tmp_path / "model.onnx").write_bytes(onnx.SerializeToString())
+    frame.to_parquet(tmp_path / "eval.parquet", index=False)
+    path = write_config(
+        tmp_path,
+        '[performance]\ncandidate = "model.onnx"\ndata = "eval.parquet"\ntarget = "label"\n'
+        'checks = ["accuracy >= 0.5"]\n',
+    )
+    result = _cli(path)
+    assert result.returncode == 2, result.stderr
+    assert "takes 2 features, the data gives 4" in result.stderr
+    assert "performance.features" in result.stderr
+    path.write_text(path.read_text() + 'features = ["a", "b"]\n')
+    assert _cli(path).returncode == 0

@@ -31,11 +31,9 @@ from mlgates.stats.scoring import Scorer
 CHUNK_CELLS = 1 << 23
 """Resamples are drawn in chunks of about this many row weights (32 MiB of float32)."""
 
-_DRAW_CELLS = 1 << 16
-"""Draws counted by one ``np.bincount`` in :func:`resample_weights` (512 KiB of int64)."""
-
-_TILE_RESAMPLES = 16
-"""Resamples drawn together when a resample has more than ``_DRAW_CELLS`` rows."""
+_BLOCK_ROWS = 1 << 16
+"""Rows counted by one ``np.bincount`` in :func:`resample_weights` (512 KiB of int64), and
+the range of a 16-bit draw."""
 
 
 @dataclass(frozen=True)
@@ -59,55 +57,47 @@ def _z(level: float) -> float:
     return NormalDist().inv_cdf(level)
 
 
-_GENERATION = "perrow"
-
-
 def resample_weights(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
-    """``count`` bootstrap resamples of ``rows`` rows as weights: how often each row was drawn."""
-    if _GENERATION == "blocked":
-        return _blocked(rows, count, rng)
+    """``count`` bootstrap resamples of ``rows`` rows as weights: how often each row was drawn.
+
+    Each resample is ``rows`` draws with replacement, counted per row (multinomial counts).
+    Up to ``_BLOCK_ROWS`` rows, resample ``b`` is the ``b``-th run of ``rows`` draws
+    ``rng.integers(0, rows)`` of the generator's stream. Above it, the rows are split into
+    blocks of ``_BLOCK_ROWS`` rows and a remainder: each resample first splits its ``rows``
+    draws between the blocks (``rng.multinomial``, in proportion to their sizes), then draws
+    each block's share uniformly among its rows. Given the shares, the counts within each
+    block are multinomial, so together they are those of ``rows`` draws from all the rows
+    (exactly, up to the floating-point block probabilities). Blocks keep the counting in
+    cache, and a draw from a full block is 16 random bits, with no rejection step.
+
+    The ``(count, rows)`` result is stored column-major (``weights.T`` is C-contiguous): a
+    row's weights in all the resamples are adjacent, the order in which the scorers' sparse
+    products read them (:class:`mlgates.stats.scoring._CellSums`).
+    """
     weights = np.empty((count, rows), dtype=np.float32)
-    if not rows or not count:
-        return np.zeros((rows, count), dtype=np.float32).T
-    per_call = max(1, _DRAW_CELLS // rows)
-    offsets = np.arange(per_call, dtype=np.int64)[:, None] * rows
-    for start in range(0, count, per_call):
-        size = min(per_call, count - start)
-        draws = rng.integers(0, rows, size=(size, rows), dtype=np.int64)
-        if size > 1:
+    if rows > _BLOCK_ROWS:
+        edges = np.append(np.arange(0, rows, _BLOCK_ROWS), rows)
+        sizes = np.diff(edges)
+        shares = rng.multinomial(rows, sizes / rows, size=count)
+        for resample in range(count):
+            for block, size in enumerate(sizes):
+                if size == _BLOCK_ROWS:  # the 16-bit range: the bits as they come
+                    draws = rng.integers(0, size, size=shares[resample, block], dtype=np.uint16)
+                    draws = draws.astype(np.intp)  # np.bincount is slow on other types
+                else:
+                    draws = rng.integers(0, size, size=shares[resample, block], dtype=np.intp)
+                counts = np.bincount(draws, minlength=size)
+                weights[resample, edges[block] : edges[block + 1]] = counts
+    elif rows and count:
+        together = max(1, _BLOCK_ROWS // rows)
+        offsets = np.arange(together, dtype=np.intp)[:, None] * rows
+        for start in range(0, count, together):
+            size = min(together, count - start)
+            draws = rng.integers(0, rows, size=(size, rows), dtype=np.intp)
             draws += offsets[:size]
-        counts = np.bincount(draws.reshape(-1), minlength=size * rows)
-        weights[start : start + size] = counts.reshape(size, rows)
+            counts = np.bincount(draws.reshape(-1), minlength=size * rows)
+            weights[start : start + size] = counts.reshape(size, rows)
     return np.ascontiguousarray(weights.T).T
-
-
-def _blocked(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
-    columns = np.zeros((rows, count), dtype=np.float32)
-    if not rows or not count:
-        return columns.T
-    together = min(count, max(1, _DRAW_CELLS // rows))
-    if together == 1:
-        together = count
-    block = max(1, min(rows, _DRAW_CELLS // together))
-    edges = np.arange(0, rows + block, block).clip(max=rows)
-    sizes = np.diff(edges)
-    for start in range(0, count, together):
-        size = min(together, count - start)
-        if len(sizes) == 1:
-            shares = np.full((size, 1), rows, dtype=np.int64)
-        else:
-            shares = rng.multinomial(rows, sizes / rows, size=size)
-        labels = np.arange(size, dtype=np.int64)
-        for index, width in enumerate(sizes):
-            share = shares[:, index]
-            draws = rng.integers(0, width, size=int(share.sum()), dtype=np.int64)
-            draws *= size
-            draws += np.repeat(labels, share)
-            counts = np.bincount(draws, minlength=width * size)
-            columns[edges[index] : edges[index + 1], start : start + size] = counts.reshape(
-                width, size
-            )
-    return columns.T
 
 
 def bootstrap(
@@ -246,6 +236,8 @@ class PairedAccuracy:
         """One-sided bounds of :attr:`difference`: Agresti & Min's adjusted Wald interval
         (half a row added to each cell of the paired 2x2 table)."""
         z = _z(level)
+        if self.rows <= 0:
+            return math.nan, math.nan
         n = self.rows + 2
         a, b = self.only_first + 0.5, self.only_second + 0.5
         centre = (a - b) / n

@@ -399,9 +399,13 @@ def mape(data: Regressed) -> Scorer:
 
 
 def r2(data: Regressed) -> Scorer:
-    """Coefficient of determination: 1 - residual / total sum of squares (weighted)."""
-    truth = data.truth
-    columns = np.column_stack([(truth - data.predicted) ** 2, truth, truth**2])
+    """Coefficient of determination: 1 - residual / total sum of squares (weighted).
+
+    The targets are centred first, so that targets far from zero (timestamps,
+    large amounts) keep their digits in the total sum of squares.
+    """
+    truth = data.truth - (float(np.mean(data.truth)) if len(data.truth) else 0.0)
+    columns = np.column_stack([(data.truth - data.predicted) ** 2, truth, truth**2])
 
     def score(weights: Weights) -> NDArray[np.float64]:
         w = weights.astype(np.float64, copy=False)

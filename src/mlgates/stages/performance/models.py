@@ -5,6 +5,7 @@
   anything else must be listed in ``performance.trusted`` after review.
 * ``.pkl``, ``.pickle``, ``.joblib``: a pickle runs code when it is loaded,
   so it is loaded only when the config pins its sha256 and the file has it.
+* ``.onnx``: run with onnxruntime (the ``onnx`` extra), see :mod:`.onnx_model`.
 
 Any loaded object with ``predict`` works; ``predict_proba`` or
 ``decision_function`` give the scores that ROC AUC and log loss need.
@@ -23,6 +24,7 @@ TRUSTED_BY_DEFAULT = ("sklearn.", "numpy.", "scipy.")
 """Module prefixes whose types a skops file may hold without being listed in ``trusted``."""
 SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+ONNX_SUFFIXES = (".onnx",)
 
 
 def _sha256(model: ModelFile) -> str:
@@ -94,6 +96,24 @@ def load_pickle(model: ModelFile, display: str) -> Any:
     return joblib.load(model.path)
 
 
+def load_onnx(model: ModelFile, display: str) -> Any:
+    """An ONNX file run with onnxruntime (which executes no Python code from the file)."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise MissingExtraError(f"loading {display}", "onnx", key=model.key) from None
+    from mlgates.stages.performance.onnx_model import OnnxModel
+
+    verify_pin(model, display, required=False)
+    try:
+        return OnnxModel(model.path, display)
+    except Exception as exc:
+        raise ConfigError(
+            f"{display} is not an ONNX model onnxruntime can run: {type(exc).__name__}: {exc}",
+            key=model.key,
+        ) from None
+
+
 def load_model(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
     """The model in ``model.path``, by its suffix; it must have ``predict``."""
     suffix = model.path.suffix.lower()
@@ -101,8 +121,10 @@ def load_model(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
         loaded = load_skops(model, display, trusted)
     elif suffix in PICKLE_SUFFIXES:
         loaded = load_pickle(model, display)
+    elif suffix in ONNX_SUFFIXES:
+        loaded = load_onnx(model, display)
     else:
-        known = ", ".join((*SKOPS_SUFFIXES, *PICKLE_SUFFIXES))
+        known = ", ".join((*SKOPS_SUFFIXES, *PICKLE_SUFFIXES, *ONNX_SUFFIXES))
         raise ConfigError(
             f"{display}: unknown model format {suffix or '(no suffix)'!r}; mlgates loads {known}",
             key=model.key,
@@ -116,6 +138,7 @@ def load_model(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
 
 
 __all__ = [
+    "ONNX_SUFFIXES",
     "PICKLE_SUFFIXES",
     "SKOPS_SUFFIXES",
     "TRUSTED_BY_DEFAULT",
