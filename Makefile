@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mlgates-installed
+DC_VENV ?= .venv-deepchecks
+DC_STAMP := $(DC_VENV)/.mlgates-installed
 
-.PHONY: example example-blocked test lint typecheck unit benchmark clean
+.PHONY: example example-blocked test lint typecheck unit deepchecks-tests benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +22,8 @@ example: $(STAMP)
 example-blocked: $(STAMP)
 	$(BIN)/mlgates run --config examples/credit/mlgates.drifted.toml
 
-## Lint, type-check and run the whole test suite.
-test: lint typecheck unit
+## Lint, type-check and run the whole test suite, then the deepchecks adapter in its own environment.
+test: lint typecheck unit deepchecks-tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -34,8 +36,22 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2
 
+# deepchecks 0.19 needs numpy < 2, scikit-learn < 1.6 and pandas < 2.3: its adapter,
+# and the performance gate on those older releases, are tested in a second environment.
+$(DC_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DC_VENV)
+	$(DC_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DC_VENV)/bin/python -m pip install --quiet -e ".[performance,deepchecks]" \
+		pytest pytest-xdist statsmodels faker
+	touch $(DC_STAMP)
+
+deepchecks-tests: $(DC_STAMP)
+	$(DC_VENV)/bin/pytest -n 2 -p no:cacheprovider tests/test_deepchecks_adapter.py \
+		tests/test_performance_stage.py tests/test_performance_sensitivity.py \
+		tests/test_stats_scoring.py tests/test_stats_paired.py
+
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache
+	rm -rf $(VENV) $(DC_VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache

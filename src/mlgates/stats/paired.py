@@ -28,12 +28,21 @@ from numpy.typing import NDArray
 
 from mlgates.stats.scoring import Scorer
 
-CHUNK_CELLS = 1 << 23
-"""Resamples are drawn in chunks of about this many row weights (32 MiB of float32)."""
+CHUNK_CELLS = 1 << 24
+"""Resamples are drawn in chunks of at most this many row weights (64 MiB of float32), or
+of one resample when it has more rows."""
 
-_BLOCK_ROWS = 1 << 16
-"""Rows counted by one ``np.bincount`` in :func:`resample_weights` (512 KiB of int64), and
-the range of a 16-bit draw."""
+_CHUNK_RESAMPLES = 32
+"""Resamples per chunk, or more while a chunk holds at most ``_CHUNK_SMALL`` row weights:
+the scorers' sparse products are fastest on a few dozen resamples at a time."""
+
+_CHUNK_SMALL = 1 << 20
+
+_BLOCK_ROWS = 1 << 14
+"""Above this many rows, :func:`resample_weights` draws each resample by blocks of rows."""
+
+_GROUP_CELLS = 1 << 16
+"""Up to ``_BLOCK_ROWS`` rows, draws counted by one ``np.bincount`` (512 KiB of int64)."""
 
 
 @dataclass(frozen=True)
@@ -57,39 +66,66 @@ def _z(level: float) -> float:
     return NormalDist().inv_cdf(level)
 
 
+_SIXTY_FOUR_BITS = (np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64)
+
+
+def _uniform16(rng: np.random.Generator, size: int) -> NDArray[np.uint16]:
+    """``size`` uniform 16-bit integers: the generator's raw 64-bit outputs cut in four
+    when all their bits are random, else ``rng.integers``."""
+    if isinstance(rng.bit_generator, _SIXTY_FOUR_BITS):
+        raw = rng.bit_generator.random_raw(-(-size // 4))
+        return np.asarray(raw).view(np.uint16)[:size]
+    return rng.integers(0, 1 << 16, size=size, dtype=np.uint16)
+
+
+def _blocks(rows: int) -> NDArray[np.intp]:
+    """Widths of the blocks :func:`resample_weights` splits ``rows`` rows into: blocks of
+    ``2**16`` rows, then one block per binary digit of the rest from ``2**15`` down to
+    ``2**12``, then the last ``rows % 2**12`` rows."""
+    full, rest = divmod(rows, 1 << 16)
+    powers = [1 << bit for bit in range(15, 11, -1) if rest >> bit & 1]
+    tail = [rest & 0xFFF] if rest & 0xFFF else []
+    return np.array([1 << 16] * full + powers + tail, dtype=np.intp)
+
+
 def resample_weights(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
     """``count`` bootstrap resamples of ``rows`` rows as weights: how often each row was drawn.
 
     Each resample is ``rows`` draws with replacement, counted per row (multinomial counts).
     Up to ``_BLOCK_ROWS`` rows, resample ``b`` is the ``b``-th run of ``rows`` draws
     ``rng.integers(0, rows)`` of the generator's stream. Above it, the rows are split into
-    blocks of ``_BLOCK_ROWS`` rows and a remainder: each resample first splits its ``rows``
-    draws between the blocks (``rng.multinomial``, in proportion to their sizes), then draws
-    each block's share uniformly among its rows. Given the shares, the counts within each
-    block are multinomial, so together they are those of ``rows`` draws from all the rows
-    (exactly, up to the floating-point block probabilities). Blocks keep the counting in
-    cache, and a draw from a full block is 16 random bits, with no rejection step.
+    blocks (:func:`_blocks`): each resample first splits its ``rows`` draws between the
+    blocks (``rng.multinomial``, in proportion to their widths), then draws each block's
+    share uniformly among its rows. Given the shares, the counts within each block are
+    multinomial, so together they are those of ``rows`` draws from all the rows (exactly,
+    up to the floating-point block probabilities). A block's counting stays in cache, and
+    a block of ``2**k`` rows takes the top ``k`` bits of 16 random bits, so most draws
+    need neither a 64-bit integer nor a rejection step.
 
     The ``(count, rows)`` result is stored column-major (``weights.T`` is C-contiguous): a
     row's weights in all the resamples are adjacent, the order in which the scorers' sparse
     products read them (:class:`mlgates.stats.scoring._CellSums`).
     """
-    weights = np.empty((count, rows), dtype=np.float32)
+    stride = rows + (-rows % 16)  # rows padded off multiples of 4 KiB: a faster transpose
+    if not 64 <= stride % 1024 <= 960:
+        stride += 128
+    weights = np.empty((count, stride), dtype=np.float32)[:, :rows]
     if rows > _BLOCK_ROWS:
-        edges = np.append(np.arange(0, rows, _BLOCK_ROWS), rows)
-        sizes = np.diff(edges)
-        shares = rng.multinomial(rows, sizes / rows, size=count)
+        widths = _blocks(rows)
+        edges = np.concatenate([[0], np.cumsum(widths)])
+        shares = rng.multinomial(rows, widths / rows, size=count)
         for resample in range(count):
-            for block, size in enumerate(sizes):
-                if size == _BLOCK_ROWS:  # the 16-bit range: the bits as they come
-                    draws = rng.integers(0, size, size=shares[resample, block], dtype=np.uint16)
-                    draws = draws.astype(np.intp)  # np.bincount is slow on other types
+            for block, width in enumerate(widths):
+                size = int(shares[resample, block])
+                if width & (width - 1):  # the tail: fewer than 2**12 rows
+                    draws = rng.integers(0, width, size=size, dtype=np.intp)
                 else:
-                    draws = rng.integers(0, size, size=shares[resample, block], dtype=np.intp)
-                counts = np.bincount(draws, minlength=size)
+                    draws = _uniform16(rng, size).astype(np.intp)
+                    draws >>= 17 - int(width).bit_length()  # width is 2**k: top k bits
+                counts = np.bincount(draws, minlength=width)
                 weights[resample, edges[block] : edges[block + 1]] = counts
     elif rows and count:
-        together = max(1, _BLOCK_ROWS // rows)
+        together = max(1, _GROUP_CELLS // rows)
         offsets = np.arange(together, dtype=np.intp)[:, None] * rows
         for start in range(0, count, together):
             size = min(together, count - start)
@@ -116,7 +152,8 @@ def bootstrap(
     """
     if rows <= 0 or resamples <= 0:
         return np.full((max(resamples, 0), len(statistics)), np.nan)
-    size = max(1, min(resamples, CHUNK_CELLS // rows))
+    per_chunk = max(_CHUNK_RESAMPLES, _CHUNK_SMALL // rows)
+    size = max(1, min(resamples, CHUNK_CELLS // rows, per_chunk))
     starts = list(range(0, resamples, size))
     seeds = np.random.SeedSequence(seed).spawn(len(starts))
 

@@ -39,6 +39,8 @@ class Scored:
     data: Classified | Regressed
     labels: NDArray[Any]
     scores: NDArray[np.float64] | None
+    features: tuple[str, ...] = ()
+    proba: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -197,19 +199,23 @@ def _score(
         raise InputError(f"{display}: predict gave {len(predicted)} values for {len(frame)} rows")
     if task == "regression":
         values = np.asarray(predicted, dtype=np.float64).reshape(-1)
-        return Scored(display, Regressed(truth.to_numpy(np.float64), values), predicted, None)
+        data = Regressed(truth.to_numpy(np.float64), values)
+        return Scored(display, data, predicted, None, tuple(columns))
     proba = None
+    own_proba = None
     if callable(getattr(model, "predict_proba", None)):
         raw = _predict(context, config, model_file, model, features, "predict_proba", perturbed)
-        proba = _aligned(np.asarray(raw, dtype=np.float64), model, classes)
-    data = Classified(
+        own_proba = np.asarray(raw, dtype=np.float64)
+        proba = _aligned(own_proba, model, classes)
+    classified = Classified(
         _codes(truth.to_numpy(), classes, context.display(config.data)),
         _codes(predicted, classes, f"{display}: predictions"),
         proba,
         len(classes),
         _positive(config, classes) if task == "binary" else 0,
     )
-    return Scored(display, data, predicted, _user_scores(proba, data))
+    scores = _user_scores(proba, classified)
+    return Scored(display, classified, predicted, scores, tuple(columns), own_proba)
 
 
 def _perturbed(config: PerformanceConfig, features: pd.DataFrame) -> pd.DataFrame:

@@ -45,7 +45,11 @@ from mlgates.stages.performance.metrics import (
     sensitivity_metric,
 )
 from mlgates.stages.performance.planning import replaced_for, slice_selector
-from mlgates.stages.performance.settings import SENSITIVITY_METRICS, PerformanceConfig
+from mlgates.stages.performance.settings import (
+    DEEPCHECKS,
+    SENSITIVITY_METRICS,
+    PerformanceConfig,
+)
 from mlgates.stats.paired import Statistic, bootstrap, delong, paired_accuracy, percentile_bounds
 from mlgates.stats.proportions import wilson_bounds
 from mlgates.stats.scoring import Classified
@@ -115,6 +119,9 @@ class PerformanceRun:
         prepared: list[_Prepared] = []
         measured: dict[str, Measurement] = {}
         for check in plan:
+            if check.metric == DEEPCHECKS:
+                measured.update(self._deepchecks(check))
+                continue
             if check.family:
                 members = [
                     (check.member(selector), rows)
@@ -135,6 +142,29 @@ class PerformanceRun:
                 measurement = _with_check(measurement, item.check)
             measured[item.check.id] = measurement
         return measured
+
+    def _deepchecks(self, family: PlannedCheck) -> dict[str, Measurement]:
+        """Every condition of the configured deepchecks suite and checks, on the candidate."""
+        from mlgates.authoring import reading
+        from mlgates.stages.performance.deepchecks_suite import run_deepchecks
+
+        settings = self.config.deepchecks
+        train = None
+        if settings.train is not None:
+            with reading("performance.deepchecks.train"):
+                train = self.context.frame(settings.train)
+        candidate = self.evaluation.candidate
+        return run_deepchecks(
+            settings,
+            family,
+            evaluation=self.evaluation.frame,
+            train=train,
+            target=self.config.target,
+            features=candidate.features,
+            model=self.evaluation.models[0],
+            predicted=candidate.labels,
+            proba=candidate.proba,
+        )
 
     def _prepare(
         self, check: PlannedCheck, rows: NDArray[np.intp] | None, *, family_size: int = 1

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from mlgates.authoring import FAMILY, CheckSpec, PlannedCheck, anchored_variants
 from mlgates.core import ConfigError
-from mlgates.stages.performance.settings import STAGE, PerformanceConfig
+from mlgates.stages.performance.settings import DEEPCHECKS, STAGE, PerformanceConfig
 
 if TYPE_CHECKING:
     from mlgates.context import Context
@@ -77,6 +77,8 @@ def plan_performance(config: PerformanceConfig, context: Context) -> list[Planne
             for spec in generic_slice_checks(config)
         ]
     planned += [PlannedCheck.from_spec(STAGE, spec) for spec in explicit_slice_checks(config)]
+    if config.deepchecks.enabled:
+        planned.append(PlannedCheck(STAGE, DEEPCHECKS, FAMILY, description="deepchecks"))
     return planned
 
 

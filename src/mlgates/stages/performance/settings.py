@@ -15,6 +15,7 @@ from mlgates.authoring import (
     replace_checks,
 )
 from mlgates.core import ConfigError, Direction
+from mlgates.stages.performance.deepchecks_suite import SUITES, DeepchecksSettings
 from mlgates.stages.performance.sensitivity import SensitivitySettings
 from mlgates.text import did_you_mean
 from mlgates.thresholds import Anchor
@@ -71,10 +72,15 @@ SENSITIVITY_METRICS: Mapping[str, MetricInfo] = {
         "how much the sensitivity metric worsens on slightly perturbed inputs", _LOWER
     ),
 }
+DEEPCHECKS = "deepchecks"
 METRICS: Mapping[str, MetricInfo] = {
     **CLASSIFICATION_METRICS,
     **REGRESSION_METRICS,
     **SENSITIVITY_METRICS,
+    DEEPCHECKS: MetricInfo(
+        "the conditions of a deepchecks suite or checks ([performance.deepchecks])",
+        selector="condition",
+    ),
 }
 
 _KEYS = (
@@ -97,7 +103,9 @@ _KEYS = (
     "cost",
     "metrics",
     "sensitivity",
+    "deepchecks",
 )
+_DEEPCHECKS_KEYS = ("suite", "checks", "train", "cat_features")
 _SENSITIVITY_KEYS = ("noise", "swap", "metric", "columns")
 _MODEL_KEYS = ("path", "sha256")
 _USER_METRIC_KEYS = ("function", "direction", "description")
@@ -147,6 +155,7 @@ class PerformanceConfig:
     cost: Mapping[str, float] = field(default_factory=dict)
     user_metrics: Mapping[str, UserMetric] = field(default_factory=dict)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
+    deepchecks: DeepchecksSettings = field(default_factory=DeepchecksSettings)
     root: Path = Path(".")
 
     @property
@@ -198,6 +207,7 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
         seed=table.integer("seed", 0, minimum=0),
         cost=_cost(table),
         sensitivity=_sensitivity(table, metrics),
+        deepchecks=_deepchecks(table),
         root=table.root,
     )
     if config.task == "auto":
@@ -267,8 +277,9 @@ def _sensitivity(table: TableReader, metrics: Mapping[str, MetricInfo]) -> Sensi
     entry = table.sub("sensitivity", table.table("sensitivity"))
     entry.expect(_SENSITIVITY_KEYS)
     metric = entry.string("metric")
-    if metric is not None and (metric not in metrics or metric in SENSITIVITY_METRICS):
-        known = [m for m in metrics if m not in SENSITIVITY_METRICS]
+    watchable = [m for m in metrics if m not in SENSITIVITY_METRICS and m != DEEPCHECKS]
+    if metric is not None and metric not in watchable:
+        known = watchable
         raise entry.error(
             "metric",
             f"{metric!r} is not a metric{did_you_mean(metric, known)}; use one of "
@@ -279,6 +290,19 @@ def _sensitivity(table: TableReader, metrics: Mapping[str, MetricInfo]) -> Sensi
         swap=entry.number("swap", 0.05, minimum=0.0, maximum=1.0),
         metric=metric,
         columns=entry.strings("columns"),
+    )
+
+
+def _deepchecks(table: TableReader) -> DeepchecksSettings:
+    entry = table.sub("deepchecks", table.table("deepchecks"))
+    entry.expect(_DEEPCHECKS_KEYS)
+    suite = entry.choice("suite", (*SUITES, ""), "") or None
+    cat_features = entry.strings("cat_features") if entry.has("cat_features") else None
+    return DeepchecksSettings(
+        suite=suite,
+        checks=entry.strings("checks"),
+        train=entry.path("train"),
+        cat_features=cat_features,
     )
 
 
@@ -298,6 +322,13 @@ def validate_check(spec: CheckSpec, config: PerformanceConfig, *, file: str | No
     """Reject checks the performance gate cannot decide as written."""
     threshold = spec.threshold
     key = spec.origin.key
+    if threshold.metric == DEEPCHECKS:
+        raise ConfigError(
+            f"{threshold}: deepchecks conditions decide themselves; name a suite or checks in "
+            "[performance.deepchecks] instead",
+            file=file,
+            key=key,
+        )
     if threshold.metric == "expected_cost" and not config.cost:
         raise ConfigError(
             f"{threshold} needs a cost table: set performance.cost, e.g. {{ fp = 5, fn = 50 }}",
@@ -333,6 +364,7 @@ def override(config: PerformanceConfig, spec: CheckSpec) -> PerformanceConfig:
 __all__ = [
     "CLASSIFICATION_METRICS",
     "COST_CELLS",
+    "DEEPCHECKS",
     "METRICS",
     "REGRESSION_METRICS",
     "SENSITIVITY_METRICS",
