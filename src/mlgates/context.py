@@ -59,12 +59,13 @@ class Context:
             return str(path)
 
     def file_hash(self, path: Path) -> str:
-        """sha256 of a file, computed once per run; the file joins the run's provenance."""
-        from mlgates.datafiles import sha256_file
+        """sha256 of a file (or of a directory's files, such as an MLflow model), computed
+        once per run; the file joins the run's provenance."""
+        from mlgates.datafiles import sha256_file, sha256_tree
 
         if path not in self._hashes:
             try:
-                self._hashes[path] = sha256_file(path)
+                self._hashes[path] = sha256_tree(path) if path.is_dir() else sha256_file(path)
             except OSError as exc:
                 raise InputError(f"{self.display(path)}: cannot read: {exc.strerror}") from None
         return self._hashes[path]

@@ -114,6 +114,17 @@ def sha256_file(path: StrPath) -> str:
     return digest.hexdigest()
 
 
+def sha256_tree(path: StrPath) -> str:
+    """Hex sha256 of a directory: every file's relative path and bytes, in path order."""
+    root = _as_path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(sha256_file(file).encode())
+    return digest.hexdigest()
+
+
 def read_columns(path: StrPath) -> list[str]:
     """Column names of a data file, reading only its header.
 

@@ -154,7 +154,7 @@ def _predict(
         try:
             return getattr(model, method)(features)
         except Exception as exc:
-            shown = context.display(model_file.path)
+            shown = model_file.uri or context.display(model_file.path)
             rows = "perturbed rows of " if perturbed else ""
             raise InputError(
                 f"{shown}: {method} failed on {rows}{context.display(config.data)}: "
@@ -186,7 +186,7 @@ def _score(
     *,
     perturbed: bool = False,
 ) -> Scored:
-    display = context.display(model_file.path)
+    display = model_file.uri or context.display(model_file.path)
     columns = _features(
         config, model, [str(c) for c in frame.columns], context.display(config.data)
     )
@@ -278,20 +278,10 @@ def evaluate(config: PerformanceConfig, context: Context) -> Evaluation:
             f"{display}: the target {config.target!r} is missing in {missing} row(s); "
             "evaluate on labelled rows only"
         )
-    models = [
-        context.model(
-            config.candidate.path,
-            lambda p: load_model(config.candidate, context.display(p), config.trusted),
-        )
-    ]
+    config = _fetched(config, context)
+    models = [_load(config.candidate, config, context)]
     if config.baseline is not None:
-        baseline_file = config.baseline
-        models.append(
-            context.model(
-                baseline_file.path,
-                lambda p: load_model(baseline_file, context.display(p), config.trusted),
-            )
-        )
+        models.append(_load(config.baseline, config, context))
     task = _task(config, truth, models)
     classes = [] if task == "regression" else _classes(truth, models)
     if task == "binary" and len(classes) > 2:
@@ -363,6 +353,28 @@ def perturbed_scores(
             perturbed=True,
         )
     return candidate, baseline
+
+
+def _fetched(config: PerformanceConfig, context: Context) -> PerformanceConfig:
+    """``config`` with its MLflow URIs downloaded, once per run."""
+    from dataclasses import replace
+
+    from mlgates.stages.performance.mlflow_model import fetch
+
+    def local(model: ModelFile | None) -> ModelFile | None:
+        if model is None or model.uri is None:
+            return model
+        uri = model.uri
+        return context.memo(("mlflow-fetch", uri), lambda: fetch(model))
+
+    candidate = local(config.candidate)
+    assert candidate is not None
+    return replace(config, candidate=candidate, baseline=local(config.baseline))
+
+
+def _load(model: ModelFile, config: PerformanceConfig, context: Context) -> Any:
+    shown = model.uri or context.display(model.path)
+    return context.model(model.path, lambda _: load_model(model, shown, config.trusted))
 
 
 def _is_numeric(values: pd.Series) -> bool:

@@ -6,6 +6,7 @@
 * ``.pkl``, ``.pickle``, ``.joblib``: a pickle runs code when it is loaded,
   so it is loaded only when the config pins its sha256 and the file has it.
 * ``.onnx``: run with onnxruntime (the ``onnx`` extra), see :mod:`.onnx_model`.
+* an MLflow model directory or URI (the ``mlflow`` extra), see :mod:`.mlflow_model`.
 
 Any loaded object with ``predict`` works; ``predict_proba`` or
 ``decision_function`` give the scores that ROC AUC and log loss need.
@@ -13,7 +14,6 @@ Any loaded object with ``predict`` works; ``predict_proba`` or
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,22 +28,22 @@ ONNX_SUFFIXES = (".onnx",)
 
 
 def _sha256(model: ModelFile) -> str:
-    digest = hashlib.sha256()
-    with model.path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from mlgates.datafiles import sha256_file, sha256_tree
+
+    return sha256_tree(model.path) if model.path.is_dir() else sha256_file(model.path)
 
 
-def verify_pin(model: ModelFile, display: str, *, required: bool) -> None:
-    """Check the file against its pinned sha256; a missing pin is an error when ``required``."""
+def verify_pin(model: ModelFile, display: str, *, required: bool, why: str = "a pickle") -> None:
+    """Check the file (or directory) against its pinned sha256; a missing pin is an error
+    when ``required``, naming the hash to pin after review."""
     if model.sha256 is None and not required:
         return
     actual = _sha256(model)
     if model.sha256 is None:
+        where = model.uri or display
         raise ConfigError(
-            f"{display} is a pickle, which runs code when it is loaded: pin the file you "
-            f'reviewed, {model.key.rpartition(".")[2]} = {{ path = "{display}", '
+            f"{display} is {why}, which runs code when it is loaded: pin what you "
+            f'reviewed, {model.key.rpartition(".")[2]} = {{ path = "{where}", '
             f'sha256 = "{actual}" }}, or save the model with skops',
             key=model.key,
         )
@@ -117,7 +117,11 @@ def load_onnx(model: ModelFile, display: str) -> Any:
 def load_model(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
     """The model in ``model.path``, by its suffix; it must have ``predict``."""
     suffix = model.path.suffix.lower()
-    if suffix in SKOPS_SUFFIXES:
+    if model.path.is_dir():
+        from mlgates.stages.performance.mlflow_model import load_mlflow
+
+        loaded = load_mlflow(model, display, trusted)
+    elif suffix in SKOPS_SUFFIXES:
         loaded = load_skops(model, display, trusted)
     elif suffix in PICKLE_SUFFIXES:
         loaded = load_pickle(model, display)

@@ -17,6 +17,7 @@ from mlgates.authoring import (
 from mlgates.core import ConfigError, Direction
 from mlgates.stages.performance.deepchecks_suite import SUITES, DeepchecksSettings
 from mlgates.stages.performance.sensitivity import SensitivitySettings
+from mlgates.tables import config_path
 from mlgates.text import did_you_mean
 from mlgates.thresholds import Anchor
 
@@ -110,16 +111,20 @@ _SENSITIVITY_KEYS = ("noise", "swap", "metric", "columns")
 _MODEL_KEYS = ("path", "sha256")
 _USER_METRIC_KEYS = ("function", "direction", "description")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
 class ModelFile:
-    """A model file, with the sha256 it must have when the config pins one."""
+    """A model file (or MLflow model directory), with the sha256 it must have when the
+    config pins one; ``uri`` for an MLflow URI (``runs:/...``, ``models:/...``), fetched
+    when the run loads it."""
 
     path: Path
     key: str
     sha256: str | None = None
+    uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,24 +230,36 @@ def _model_file(table: TableReader, name: str, *, required: bool = False) -> Mod
         if required:
             raise table.error(name, "is required: the path of the model file")
         return None
-    if isinstance(raw, str):
-        path = table.path(name)
-        assert path is not None
-        return ModelFile(path, table.key(name))
-    if not isinstance(raw, dict):
+    reader, field_name, digest = table, name, None
+    if isinstance(raw, dict):
+        reader = table.sub(name, table.table(name))
+        reader.expect(_MODEL_KEYS)
+        field_name = "path"
+        digest = reader.string("sha256")
+        if digest is not None:
+            digest = digest.strip().lower()
+            if not _SHA256.fullmatch(digest):
+                raise reader.error("sha256", "expected 64 hexadecimal digits (sha256sum's output)")
+        if not reader.has("path"):
+            raise reader.error("path", "is required: the path of the model file")
+    elif not isinstance(raw, str):
         raise table.error(
             name, 'expected a path, or a table { path = "model.joblib", sha256 = "..." }'
         )
-    entry = table.sub(name, table.table(name))
-    entry.expect(_MODEL_KEYS)
-    path = entry.path("path", required=True)
-    assert path is not None
-    digest = entry.string("sha256")
-    if digest is not None:
-        digest = digest.strip().lower()
-        if not _SHA256.fullmatch(digest):
-            raise entry.error("sha256", "expected 64 hexadecimal digits (sha256sum's output)")
-    return ModelFile(path, table.key(name), digest)
+    value = reader.string(field_name)
+    assert value is not None
+    if _URI.match(value):
+        return ModelFile(Path(value), table.key(name), digest, uri=value)
+    path = config_path(value, table.root, must_exist=False, error=reader.error, name=field_name)
+    if path.is_dir():
+        if not (path / "MLmodel").is_file():
+            raise reader.error(
+                field_name, f"{value!r} is a directory without an MLmodel file; name a model file"
+            )
+        return ModelFile(path, table.key(name), digest)
+    checked = reader.path(field_name)
+    assert checked is not None
+    return ModelFile(checked, table.key(name), digest)
 
 
 def _user_metrics(table: TableReader) -> dict[str, UserMetric]:
