@@ -159,7 +159,13 @@ def test_pyproject_table(project: Path):
         (
             '[data]\ncurrent = "current.csv"\nchecks = ["row_count >= 1", "row_count >= 5"]\n',
             "data.checks[1]",
-            "checks row_count twice (also at data.checks[0])",
+            "checks row_count with a value bound twice (also at data.checks[0])",
+        ),
+        (
+            '[data]\ncurrent = "current.csv"\nreference = "reference.csv"\n'
+            'checks = ["row_count >= 1", "row_count >= reference"]\n',
+            "data.checks[1]",
+            "the data gate holds a metric to one bound",
         ),
         ("[mlgates]\n", None, "configures no stage"),
         ("[data\ncurrent = 1", None, "not valid TOML"),

@@ -593,7 +593,7 @@ def test_bins_out_of_range_on_the_command_line(project: Path):
 @pytest.mark.parametrize(
     ("threshold", "code", "fragment"),
     [
-        pytest.param("accuracy >= 0.8", 2, "unknown metric 'accuracy'", id="unknown-metric"),
+        pytest.param("acuracy >= 0.8", 2, "unknown metric 'acuracy'", id="unknown-metric"),
         pytest.param("data::drift_share <= 0.1", 0, None, id="stage-prefix"),
         pytest.param(
             "perf::accuracy >= 0.8",

@@ -330,7 +330,10 @@ def test_an_unknown_stage_table_suggests_the_plugin_stage(gates: Gates):
     gates.config("mean >= 6")
     staged = gates.cli("--stage", "grups")
     assert staged.returncode == 2
-    assert "unknown stage 'grups' (did you mean 'groups'?); stages: data, groups" in staged.stderr
+    assert (
+        "unknown stage 'grups' (did you mean 'groups'?); stages: data, performance, groups"
+        in staged.stderr
+    )
 
 
 def test_a_plugin_that_fails_to_import_names_the_stage_and_its_provider(gates: Gates):

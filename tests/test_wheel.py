@@ -37,7 +37,9 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_example(tmp_path: Path):
     shutil.copytree(
         ROOT,
         source,
-        ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build", "dist", ".mlgates"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".venv-*", ".git", "*.egg-info", "build", "dist", ".mlgates"
+        ),
     )
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", tmp_path / "dist", source)
     (wheel,) = (tmp_path / "dist").glob("mlgates-*.whl")
@@ -45,7 +47,7 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_example(tmp_path: Path):
     environment = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(environment)
     python = environment / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--quiet", wheel)
+    _run(python, "-m", "pip", "install", "--quiet", f"{wheel}[performance]")
 
     project = tmp_path / "credit"
     shutil.copytree(
@@ -55,5 +57,6 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_example(tmp_path: Path):
     assert "PASSED" in output
     report = (project / ".mlgates" / "report.html").read_text(encoding="utf-8")
     assert "Passed" in report and "data::drift[income]" in report
+    assert "performance::roc_auc~baseline" in report
     location = _run(python, "-c", "import mlgates, sys; print(mlgates.__file__)")
     assert str(environment) in location  # the installed wheel, not this checkout
