@@ -106,25 +106,13 @@ def resample_weights(rows: int, count: int, rng: np.random.Generator) -> NDArray
     row's weights in all the resamples are adjacent, the order in which the scorers' sparse
     products read them (:class:`mlgates.stats.scoring._CellSums`).
     """
+    if rows > _BLOCK_ROWS:
+        return _by_blocks(rows, count, rng)
     stride = rows + (-rows % 16)  # rows padded off multiples of 4 KiB: a faster transpose
     if not 64 <= stride % 1024 <= 960:
         stride += 128
     weights = np.empty((count, stride), dtype=np.float32)[:, :rows]
-    if rows > _BLOCK_ROWS:
-        widths = _blocks(rows)
-        edges = np.concatenate([[0], np.cumsum(widths)])
-        shares = rng.multinomial(rows, widths / rows, size=count)
-        for resample in range(count):
-            for block, width in enumerate(widths):
-                size = int(shares[resample, block])
-                if width & (width - 1):  # the tail: fewer than 2**12 rows
-                    draws = rng.integers(0, width, size=size, dtype=np.intp)
-                else:
-                    draws = _uniform16(rng, size).astype(np.intp)
-                    draws >>= 17 - int(width).bit_length()  # width is 2**k: top k bits
-                counts = np.bincount(draws, minlength=width)
-                weights[resample, edges[block] : edges[block + 1]] = counts
-    elif rows and count:
+    if rows and count:
         together = max(1, _GROUP_CELLS // rows)
         offsets = np.arange(together, dtype=np.intp)[:, None] * rows
         for start in range(0, count, together):
@@ -134,6 +122,32 @@ def resample_weights(rows: int, count: int, rng: np.random.Generator) -> NDArray
             counts = np.bincount(draws.reshape(-1), minlength=size * rows)
             weights[start : start + size] = counts.reshape(size, rows)
     return np.ascontiguousarray(weights.T).T
+
+
+def _by_blocks(rows: int, count: int, rng: np.random.Generator) -> NDArray[np.float32]:
+    """:func:`resample_weights` above ``_BLOCK_ROWS`` rows: block by block, resample by
+    resample, each block's counts written straight into the column-major result."""
+    columns = np.empty((rows, count), dtype=np.float32)
+    widths = _blocks(rows)
+    edges = np.concatenate([[0], np.cumsum(widths)])
+    shares = rng.multinomial(rows, widths / rows, size=count)
+    powers = (widths & (widths - 1)) == 0  # all but the tail
+    shifts = [17 - int(width).bit_length() for width in widths]  # 2**k rows: top k bits
+    bits = _uniform16(rng, int(shares[:, powers].sum()))  # the chunk's 16-bit draws at once
+    scratch = np.empty(int(shares.max(initial=0)), dtype=np.intp)
+    used = 0
+    for block, width in enumerate(widths):
+        block_columns = columns[edges[block] : edges[block + 1]]
+        for resample in range(count):
+            size = int(shares[resample, block])
+            if powers[block]:
+                draws = scratch[:size]
+                np.right_shift(bits[used : used + size], shifts[block], out=draws)
+                used += size
+            else:
+                draws = rng.integers(0, width, size=size, dtype=np.intp)
+            block_columns[:, resample] = np.bincount(draws, minlength=width)
+    return columns.T
 
 
 def bootstrap(
