@@ -52,6 +52,7 @@ deepchecks-tests: $(DC_STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py
+	$(BIN)/python benchmarks/performance_gate.py
 
 clean:
 	rm -rf $(VENV) $(DC_VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache
