@@ -82,3 +82,11 @@ def test_a_runs_uri_is_fetched_from_the_tracking_store(tmp_path: Path, monkeypat
     missing = _config(tmp_path, json.dumps("runs:/0123456789abcdef/model"))
     with pytest.raises(ConfigError, match="cannot fetch runs:/0123456789abcdef/model"):
         run_gates(load_config(missing))
+
+
+def test_a_pinned_skops_flavored_directory_is_checked_as_a_whole(tmp_path: Path):
+    model, expected = _setup(tmp_path)
+    mlflow.sklearn.save_model(model, tmp_path / "model", serialization_format="skops")
+    digest = sha256_tree(tmp_path / "model")
+    record = run_gates(load_config(_config(tmp_path, f'{{ path = "model", sha256 = "{digest}" }}')))
+    assert record.checks[0].value == pytest.approx(expected)

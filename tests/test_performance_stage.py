@@ -432,3 +432,107 @@ def test_an_onnx_model_given_the_wrong_columns_is_an_input_error(tmp_path: Path)
     assert "performance.features" in result.stderr
     path.write_text(path.read_text() + 'features = ["a", "b"]\n')
     assert _cli(path).returncode == 0
+
+
+def test_slices_are_not_missing_when_checked_alone_or_no_longer_sliced(tmp_path: Path):
+    frame = _regional(5)
+    train, test = train_test_split(frame, test_size=0.5, random_state=5)
+    model = _regional_model(["a", "b"]).fit(train.drop(columns="label"), train["label"])
+    path = _project(tmp_path, test, model, checks=["roc_auc >= 0.7"], extra='slices = ["region"]')
+    first, _ = _results(path)
+    alone = path.read_text().replace(
+        'checks = ["roc_auc >= 0.7"]', 'checks = ["roc_auc >= 0.7", "roc_auc[region=north] >= 0.6"]'
+    )
+    path.write_text(alone)
+    record, _ = _results(path, history=[first])
+    assert record.passed, [c.message for c in record.checks if c.blocking]
+    assert len({c.id for c in record.checks}) == len(record.checks)
+    test.assign(channel=np.where(test["a"] > 0, "web", "branch")).to_parquet(
+        tmp_path / "eval.parquet", index=False
+    )
+    path.write_text(
+        alone.replace('slices = ["region"]', 'slices = ["channel"]').replace(
+            ', "roc_auc[region=north] >= 0.6"', ""
+        )
+    )
+    record, _ = _results(path, history=[first])
+    assert record.passed, [c.message for c in record.checks if c.blocking]
+
+
+@pytest.mark.parametrize("kind", ["float", "bool"])
+def test_float_and_boolean_targets_stay_binary(tmp_path: Path, kind: str):
+    frame = _nonlinear(13, rows=2000)
+    model = LogisticRegression().fit(frame.drop(columns="label"), frame["label"])
+    frame["label"] = frame["label"].astype(float if kind == "float" else bool)
+    path = _project(tmp_path, frame, model, checks=["f1 >= 0.3", "roc_auc >= 0.6"])
+    record, found = _results(path)
+    predicted = model.predict(frame.drop(columns="label"))
+    assert found["performance::f1"].value == pytest.approx(f1_score(frame["label"], predicted))
+    assert record.passed
+
+
+def test_target_labels_the_models_never_predict_are_an_input_error(tmp_path: Path):
+    frame = _nonlinear(14, rows=1000)
+    model = LogisticRegression().fit(frame.drop(columns="label"), frame["label"])
+    frame["label"] = frame["label"].map({0: "good", 1: "bad"})
+    path = _project(tmp_path, frame, model, checks=["roc_auc >= 0.6"])
+    result = _cli(path)
+    assert result.returncode == 2 and "which the models never predict" in result.stderr
+
+
+def test_model_and_evaluation_misfits_are_errors_naming_the_fix(tmp_path: Path):
+    from sklearn.svm import LinearSVC
+
+    frame = _nonlinear(15, rows=600)
+    svm = LinearSVC().fit(frame.drop(columns="label"), frame["label"])
+    path = _project(tmp_path, frame, svm, checks=["roc_auc >= 0.6"])
+    with pytest.raises(ConfigError, match=r"candidate\.skops: roc_auc needs class probabilities"):
+        run_gates(load_config(path))
+    path = _project(tmp_path, frame, svm, checks=["mae <= 1"], extra='task = "regression"')
+    with pytest.raises(ConfigError, match="the model is a classifier"):
+        run_gates(load_config(path))
+    path = _project(tmp_path, frame.iloc[:0], svm, checks=["accuracy >= 0.6"])
+    result = _cli(path)
+    assert result.returncode == 2 and "has no rows to evaluate" in result.stderr
+
+
+def test_a_corrupt_pinned_pickle_and_a_non_numeric_user_metric(tmp_path: Path):
+    frame = _nonlinear(16, rows=600)
+    frame.to_parquet(tmp_path / "eval.parquet", index=False)
+    (tmp_path / "model.joblib").write_bytes(b"not a pickle at all")
+    digest = hashlib.sha256(b"not a pickle at all").hexdigest()
+    path = write_config(
+        tmp_path,
+        f'[performance]\ncandidate = {{ path = "model.joblib", sha256 = "{digest}" }}\n'
+        'data = "eval.parquet"\ntarget = "label"\nchecks = ["accuracy >= 0.5"]\n',
+    )
+    result = _cli(path)
+    assert result.returncode == 2 and "matches its pin but does not load" in result.stderr
+    model = LogisticRegression().fit(frame.drop(columns="label"), frame["label"])
+    (tmp_path / "textkpis.py").write_text(
+        "def text(y_true, y_pred, y_score, w):\n    return '0.9'\n"
+    )
+    path = _project(
+        tmp_path,
+        frame,
+        model,
+        checks=["text >= 0.5"],
+        extra='[performance.metrics]\ntext = "textkpis:text"',
+    )
+    _, found = _results(path)
+    assert found["performance::text"].status is Status.ERROR
+    assert "returned '0.9', not a number" in found["performance::text"].message
+
+
+def test_empty_slice_checks_leave_slices_unchecked(tmp_path: Path):
+    frame = _regional(17, rows=2000)
+    model = _regional_model(["a", "b"]).fit(frame.drop(columns="label"), frame["label"])
+    path = _project(
+        tmp_path,
+        frame,
+        model,
+        checks=["roc_auc >= 0.6"],
+        extra='slices = ["region"]\nslice_checks = []',
+    )
+    record, _ = _results(path)
+    assert [c.id for c in record.checks] == ["performance::roc_auc"]

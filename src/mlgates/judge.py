@@ -287,6 +287,9 @@ def _decide_on_interval(
             f"{threshold} needs a {level} interval but the {check.stage} stage gave one at "
             f"{format_number(measured.level)}",
         )
+    each = measured.details.get("level_each")
+    if isinstance(each, float) and not math.isclose(each, threshold.confidence or 0):
+        level = f"{format_number(each * 100, 4)}% ({level} over the family)"
     low, high = measured.interval
     value = measured.value
     assert value is not None

@@ -150,7 +150,7 @@ def _judge_stage(
         discovered = members.pop(check.id, [])
         info = metrics.get(check.metric)
         if info is not None and info.track_members:
-            discovered += _vanished(check, [m for m, _ in discovered], config, history)
+            discovered += _vanished(check, [m for m, _ in discovered], config, history, planned_ids)
         found_members = [judged(m, f, check.id) for m, f in discovered]
         own = judged(check, measured[check.id], None) if check.id in measured else None
         kind = (info.selector if info is not None else None) or "member"
@@ -166,8 +166,14 @@ def _vanished(
     found: Sequence[PlannedCheck],
     config: Config,
     history: Sequence[RunRecord],
+    planned: set[str],
 ) -> list[tuple[PlannedCheck, Measurement]]:
-    """Members of ``family`` measured in the last comparable run and not found now."""
+    """Members of ``family`` measured in the last comparable run and not found now.
+
+    A member checked on its own now (a check written for that slice), or of a
+    column no longer sliced (``region=north`` when no ``region=`` member is
+    found), is not missing.
+    """
     last = next(
         (
             record
@@ -180,9 +186,15 @@ def _vanished(
     if last is None:
         return []
     now = {member.selector for member in found}
+    columns = {str(selector).partition("=")[0] for selector in now}
     gone = []
     for result in last.checks:
         if result.family != family.id or result.selector in now or result.selector is None:
+            continue
+        if result.id in planned:  # now checked on its own
+            continue
+        column, equals, _ = result.selector.partition("=")
+        if equals and column not in columns:  # the column is no longer sliced
             continue
         message = (
             f"{result.selector}: measured in run {last.run_id[:12]} ({last.started_at}), "

@@ -79,32 +79,56 @@ def _features(
     return wanted
 
 
+def _is_classifier(model: Any) -> bool:
+    return hasattr(model, "classes_") or hasattr(model, "predict_proba")
+
+
 def _task(config: PerformanceConfig, truth: pd.Series, models: Sequence[Any]) -> str:
     """The configured task; else regression when no model is a classifier (none has
     ``classes_`` or ``predict_proba``) and the target is numeric; else binary or
-    multiclass by the number of labels."""
+    multiclass by the number of labels (compared as :func:`_classes` does)."""
     if config.task is not None:
         return config.task
-    classifier = any(hasattr(m, "classes_") or hasattr(m, "predict_proba") for m in models)
-    if not classifier and _is_numeric(truth):
+    if not any(_is_classifier(m) for m in models) and _is_numeric(truth):
         return "regression"
-    labels = {str(label) for label in truth.unique()}
-    for model in models:
-        labels.update(str(label) for label in getattr(model, "classes_", ()))
-    return "binary" if len(labels) <= 2 else "multiclass"
+    return "binary" if len(_classes(truth, models)) <= 2 else "multiclass"
+
+
+def _sorted_labels(labels: Sequence[Any]) -> list[Any]:
+    """Numbers in numeric order, anything else by its text."""
+    numeric = all(isinstance(v, (bool, int, float, np.number, np.bool_)) for v in labels)
+    return sorted(labels, key=float if numeric else str)
 
 
 def _classes(truth: pd.Series, models: Sequence[Any]) -> list[Any]:
-    """The class labels: the candidate's order first, then any other label seen."""
+    """The class labels: the models' ``classes_`` first, in their order, then any other
+    label of the target, sorted; labels are equal as Python compares them (1 == 1.0)."""
     found: list[Any] = []
     for model in models:
         for label in getattr(model, "classes_", ()):
             if label not in found:
                 found.append(label)
-    for label in sorted(truth.dropna().unique(), key=str):
+    for label in _sorted_labels(list(truth.dropna().unique())):
         if label not in found:
             found.append(label)
     return found
+
+
+def _check_labels(truth: pd.Series, models: Sequence[Any], display: str, target: str) -> None:
+    """Target labels must be labels the models know (when they say which they know)."""
+    known: list[Any] = []
+    for model in models:
+        known.extend(label for label in getattr(model, "classes_", ()) if label not in known)
+    if not known:
+        return
+    unknown = [label for label in truth.dropna().unique() if label not in known]
+    if unknown:
+        shown = ", ".join(repr(v) for v in _sorted_labels(unknown)[:5])
+        raise InputError(
+            f"{display}: the target {target!r} holds {shown}, which the models never predict "
+            f"(their classes: {', '.join(repr(v) for v in known)}); is it the right column, "
+            "encoded as in training?"
+        )
 
 
 def _positive(config: PerformanceConfig, classes: Sequence[Any]) -> int:
@@ -282,7 +306,17 @@ def evaluate(config: PerformanceConfig, context: Context) -> Evaluation:
     models = [_load(config.candidate, config, context)]
     if config.baseline is not None:
         models.append(_load(config.baseline, config, context))
+    if not len(frame):
+        raise InputError(f"{display} has no rows to evaluate")
     task = _task(config, truth, models)
+    if task == "regression" and any(_is_classifier(m) for m in models):
+        raise ConfigError(
+            "task = 'regression' but the model is a classifier (it has classes_ or "
+            "predict_proba): use binary or multiclass, or leave task out",
+            key="performance.task",
+        )
+    if task != "regression":
+        _check_labels(truth, models, display, config.target)
     classes = [] if task == "regression" else _classes(truth, models)
     if task == "binary" and len(classes) > 2:
         raise ConfigError(

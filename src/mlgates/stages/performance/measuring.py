@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed
-from mlgates.core import Status
+from mlgates.core import ConfigError, Status
 from mlgates.stages.performance.evaluation import (
     Evaluation,
     Scored,
@@ -177,6 +177,10 @@ class PerformanceRun:
             item.level = 1 - (1 - threshold.confidence) / family_size
         minimum = self.config.min_rows if rows is None else self.config.min_slice_size
         setting = "min_rows" if rows is None else "min_slice_size"
+        if rows is not None and size == 0 and not check.family:
+            found = ", ".join(name for name, _ in self.slices()[:20])
+            item.done = _inconclusive(f"{check.selector}: no such rows; the slices are {found}")
+            return item
         if size < minimum:
             item.done = _inconclusive(
                 f"{_where(check)}{size} rows, fewer than {setting} = {minimum}: too few to judge"
@@ -186,15 +190,20 @@ class PerformanceRun:
         if short:
             item.done = _inconclusive(f"{_where(check)}{short}")
             return item
+        which = "candidate"
         try:
-            item.value = point(self._scorer(check.metric, "candidate", rows), size)
-            item.baseline = point(self._scorer(check.metric, "baseline", rows), size)
+            item.value = point(self._scorer(check.metric, which, rows), size)
+            which = "baseline"
+            item.baseline = point(self._scorer(check.metric, which, rows), size)
         except UserMetricError as exc:
             item.done = Measurement(status=Status.ERROR, message=str(exc))
             return item
-        except ValueError as exc:
-            item.done = Measurement(status=Status.ERROR, message=f"{check.metric}: {exc}")
-            return item
+        except ValueError as exc:  # the model cannot give what the metric needs
+            model = getattr(self.evaluation, which).name
+            raise ConfigError(
+                f"{model}: {exc}; remove the check or give a model with predict_proba",
+                key=check.origin.key if check.origin else "performance.checks",
+            ) from None
         needed = interval_needed(threshold)
         if needed is not None:
             self._plan_interval(item, needed)
@@ -384,7 +393,7 @@ class PerformanceRun:
 
 
 def _where(check: PlannedCheck) -> str:
-    return f"slice {check.selector}: " if check.selector else ""
+    return f"{check.selector}: " if check.selector else ""
 
 
 def _inconclusive(message: str) -> Measurement:

@@ -8,6 +8,7 @@ called as ``f(y_true, y_pred, y_score, sample_weight)``.
 from __future__ import annotations
 
 import importlib
+import numbers
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -96,10 +97,16 @@ def _user_scorer(
         for index, row in enumerate(weights):
             weight = None if bool(np.all(row == 1)) else np.asarray(row, dtype=np.float64)
             try:
-                value = float(function(y_true, y_pred, y_score, weight))
+                value = function(y_true, y_pred, y_score, weight)
             except Exception as exc:
                 raise UserMetricError(f"{name} raised {type(exc).__name__}: {exc}") from None
-            out[index] = value
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value.item()
+            if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.number)):
+                raise UserMetricError(
+                    f"{name} (performance.metrics.{name}) returned {value!r}, not a number"
+                )
+            out[index] = float(value)
         return out
 
     return score

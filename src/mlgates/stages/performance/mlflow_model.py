@@ -72,7 +72,10 @@ def load_mlflow(model: ModelFile, display: str, trusted: Sequence[str]) -> Any:
     flavors = _flavors(model, display)
     sklearn_flavor = flavors.get("sklearn")
     if isinstance(sklearn_flavor, dict) and sklearn_flavor.get("serialization_format") == "skops":
-        inner = replace(model, path=model.path / str(sklearn_flavor.get("pickled_model")))
+        verify_pin(model, display, required=False)  # a pin covers the whole directory
+        inner = replace(
+            model, path=model.path / str(sklearn_flavor.get("pickled_model")), sha256=None
+        )
         return load_skops(inner, f"{display}/{inner.path.name}", trusted)
     verify_pin(model, display, required=True, why="an MLflow model whose flavor loads with pickle")
     mlflow = _mlflow(display, model.key)

@@ -8,8 +8,8 @@
 * ``.onnx``: run with onnxruntime (the ``onnx`` extra), see :mod:`.onnx_model`.
 * an MLflow model directory or URI (the ``mlflow`` extra), see :mod:`.mlflow_model`.
 
-Any loaded object with ``predict`` works; ``predict_proba`` or
-``decision_function`` give the scores that ROC AUC and log loss need.
+Any loaded object with ``predict`` works; ``predict_proba`` gives the
+probabilities that ROC AUC, log loss, Brier and ECE need.
 """
 
 from __future__ import annotations
@@ -93,7 +93,13 @@ def load_pickle(model: ModelFile, display: str) -> Any:
         import joblib
     except ImportError:
         raise MissingExtraError(f"loading {display}", "performance", key=model.key) from None
-    return joblib.load(model.path)
+    try:
+        return joblib.load(model.path)
+    except Exception as exc:
+        raise ConfigError(
+            f"{display} matches its pin but does not load: {type(exc).__name__}: {exc}",
+            key=model.key,
+        ) from None
 
 
 def load_onnx(model: ModelFile, display: str) -> Any:

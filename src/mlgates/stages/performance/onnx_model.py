@@ -60,7 +60,7 @@ class OnnxModel:
         )
         if len(self.inputs) > 1:
             self.feature_names_in_ = np.array([i.name for i in self.inputs], dtype=object)
-        self._last: tuple[int, dict[str, Any]] | None = None
+        self._last: tuple[pd.DataFrame, dict[str, Any]] | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name == "predict_proba" and self.__dict__.get("_proba") is not None:
@@ -87,12 +87,12 @@ class OnnxModel:
         }
 
     def _run(self, frame: pd.DataFrame) -> dict[str, Any]:
-        if self._last is not None and self._last[0] == id(frame):
+        if self._last is not None and self._last[0] is frame:  # predict, then predict_proba
             return self._last[1]
         names = [self._label] + ([self._proba] if self._proba else [])
         values = self.session.run(names, self._feed(frame))
         found = dict(zip(names, values, strict=True))
-        self._last = (id(frame), found)
+        self._last = (frame, found)
         return found
 
     def predict(self, frame: pd.DataFrame) -> NDArray[Any]:

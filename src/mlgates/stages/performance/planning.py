@@ -27,14 +27,15 @@ def slice_selector(column: str, value: str) -> str:
 
 
 def generic_slice_checks(config: PerformanceConfig) -> tuple[CheckSpec, ...]:
-    """The checks every slice gets: ``slice_checks``, else the unselected ``checks``."""
-    source = config.slice_checks or config.checks
+    """The checks every slice gets: ``slice_checks`` when set (``[]``: none), else the
+    unselected ``checks``."""
+    source = config.checks if config.slice_checks is None else config.slice_checks
     return anchored_variants([s for s in source if s.threshold.selector is None])
 
 
 def explicit_slice_checks(config: PerformanceConfig) -> tuple[CheckSpec, ...]:
     """Checks written for one slice, ``metric[column=value]``."""
-    every = config.checks + config.slice_checks
+    every = config.checks + (config.slice_checks or ())
     return anchored_variants([s for s in every if s.threshold.selector is not None])
 
 

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -41,6 +39,7 @@ def perturb(
     seed: int,
 ) -> pd.DataFrame:
     """A copy of ``frame`` with ``columns`` perturbed (see the module docstring)."""
+    import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(seed)

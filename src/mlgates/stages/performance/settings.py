@@ -151,7 +151,7 @@ class PerformanceConfig:
     features: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
-    slice_checks: tuple[CheckSpec, ...] = ()
+    slice_checks: tuple[CheckSpec, ...] | None = None
     slices: tuple[str, ...] = ()
     min_rows: int = 100
     min_slice_size: int = 100
@@ -204,7 +204,9 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
         features=table.strings("features"),
         exclude=table.strings("exclude"),
         checks=table.checks("checks", STAGE, metrics),
-        slice_checks=table.checks("slice_checks", STAGE, metrics),
+        slice_checks=(
+            table.checks("slice_checks", STAGE, metrics) if table.has("slice_checks") else None
+        ),
         slices=table.strings("slices"),
         min_rows=table.integer("min_rows", 100, minimum=1),
         min_slice_size=table.integer("min_slice_size", 100, minimum=1),
@@ -217,7 +219,7 @@ def parse_performance_config(table: TableReader) -> PerformanceConfig:
     )
     if config.task == "auto":
         config = replace(config, task=None)
-    for spec in config.checks + config.slice_checks:
+    for spec in config.checks + (config.slice_checks or ()):
         validate_check(spec, config, file=table.file)
     if target in config.features:
         raise table.error("features", f"lists the target {target!r}; leave it out")
