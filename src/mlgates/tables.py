@@ -284,11 +284,14 @@ class TableReader:
         metrics: Mapping[str, MetricInfo],
         *,
         selector: str | None = None,
+        one_bound_per_metric: bool = False,
     ) -> tuple[CheckSpec, ...]:
         """A list of checks: threshold strings or tables ``{check, severity, reason}``.
 
         ``selector`` binds every check of the list to one column, slice or group
-        (a per-column table such as ``[data.columns.income]``).
+        (a per-column table such as ``[data.columns.income]``). A metric (and
+        selector) may have one bound per anchor, or with ``one_bound_per_metric``
+        one bound at all.
         """
         self._seen.add(name)
         raw = self.data.get(name)
@@ -300,19 +303,19 @@ class TableReader:
             self._check(f"{name}[{index}]", item, stage, metrics, selector)
             for index, item in enumerate(raw)
         )
-        seen: dict[tuple[str, str | None, str | None], str] = {}
-        for spec in specs:
-            if spec.key in seen:
-                metric, selector, anchor = spec.key
-                kind = f"against {anchor!r}" if anchor else "with a value bound"
-                raise ConfigError(
-                    f"checks {named(metric, selector)} {kind} twice (also at "
-                    f"{seen[spec.key]}); keep one bound, or move one to a "
-                    "[profile.<name>] table",
-                    file=self.file,
-                    key=spec.origin.key,
-                )
-            seen[spec.key] = spec.origin.key or ""
+        for spec, earlier in _repeats(specs, one_bound_per_metric):
+            metric, selector, anchor = spec.key
+            if one_bound_per_metric:
+                kind, rule = "", f"; the {stage} gate holds a metric to one bound: keep one"
+            else:
+                kind = f" against {anchor!r}" if anchor else " with a value bound"
+                rule = "; keep one bound"
+            raise ConfigError(
+                f"checks {named(metric, selector)}{kind} twice (also at {earlier})"
+                f"{rule}, or move one to a [profile.<name>] table",
+                file=self.file,
+                key=spec.origin.key,
+            )
         return specs
 
     def _check(
@@ -351,6 +354,18 @@ class TableReader:
                 )
             threshold = threshold.for_selector(selector)
         return CheckSpec(threshold, severity, reason, origin=self.origin(key, text))
+
+
+def _repeats(
+    specs: Sequence[CheckSpec], one_bound_per_metric: bool
+) -> Iterable[tuple[CheckSpec, str]]:
+    """Each check that repeats an earlier one, with where the earlier one is written."""
+    seen: dict[tuple[str, str | None, str | None], str] = {}
+    for spec in specs:
+        key = (*spec.key[:2], None) if one_bound_per_metric else spec.key
+        if key in seen:
+            yield spec, seen[key]
+        seen.setdefault(key, spec.origin.key or "")
 
 
 def config_path(

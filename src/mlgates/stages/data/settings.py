@@ -18,7 +18,7 @@ from mlgates.core import ConfigError, Direction, MissingExtraError
 from mlgates.stages.data.freshness import validate_freshness
 from mlgates.stages.data.pii import PII_KINDS
 from mlgates.stages.data.roles import ROLES, VALUES_EXPECTED_NEW
-from mlgates.text import did_you_mean, named
+from mlgates.text import did_you_mean
 from mlgates.thresholds import Anchor
 
 STAGE = "data"
@@ -175,7 +175,7 @@ def parse_data_config(table: TableReader) -> DataConfig:
         reference=reference,
         schema=table.path("schema"),
         expectations=expectations,
-        checks=table.checks("checks", STAGE, METRICS),
+        checks=table.checks("checks", STAGE, METRICS, one_bound_per_metric=True),
         columns=columns,
         exclude=table.strings("exclude"),
         drift_method=table.choice("drift_method", DRIFT_METHODS, "auto"),
@@ -185,26 +185,9 @@ def parse_data_config(table: TableReader) -> DataConfig:
         pii=_pii_settings(table.sub("pii", table.table("pii"))),
         roles=_roles(table),
     )
-    for specs in (config.checks, *(s.checks for s in columns.values())):
-        _one_bound_per_metric(specs, file=table.file)
     for spec in config.checks + tuple(c for s in columns.values() for c in s.checks):
         validate_check(spec, config, file=table.file)
     return config
-
-
-def _one_bound_per_metric(specs: tuple[CheckSpec, ...], *, file: str) -> None:
-    """The data gate holds each metric of a column to one bound."""
-    seen: dict[tuple[str, str | None], str] = {}
-    for spec in specs:
-        name = (spec.metric, spec.threshold.selector)
-        if name in seen:
-            raise ConfigError(
-                f"checks {named(*name)} twice (also at {seen[name]}); the data gate holds a "
-                "metric to one bound: keep one, or move one to a [profile.<name>] table",
-                file=file,
-                key=spec.origin.key,
-            )
-        seen[name] = spec.origin.key or ""
 
 
 def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
@@ -218,7 +201,7 @@ def _column_settings(reader: TableReader, column: str) -> ColumnSettings:
         drift=reader.boolean("drift", True) if reader.has("drift") else None,
         out_of_range=reader.boolean("out_of_range", True) if reader.has("out_of_range") else None,
         stale=reader.boolean("stale", True) if reader.has("stale") else None,
-        checks=reader.checks("checks", STAGE, METRICS, selector=column),
+        checks=reader.checks("checks", STAGE, METRICS, selector=column, one_bound_per_metric=True),
     )
 
 

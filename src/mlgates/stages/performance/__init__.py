@@ -1,10 +1,12 @@
 """The performance gate: the candidate model against the baseline, on the same rows.
 
 Modules: :mod:`.settings` (the ``[performance]`` table), :mod:`.models`
-(safe loading: skops, pinned pickles), :mod:`.evaluation` (data, task,
-predictions once per run), :mod:`.metrics` (metric name to scorer),
-:mod:`.planning` (overall and slice checks), :mod:`.measuring` (values and
-intervals: DeLong, McNemar, paired bootstrap).
+(safe loading: skops, pinned pickles) with :mod:`.onnx_model` and
+:mod:`.mlflow_model`, :mod:`.evaluation` (data, task, labels, predictions once
+per run, the dummy baseline), :mod:`.metrics` (metric name to scorer, user
+metrics), :mod:`.sensitivity` (perturbed inputs), :mod:`.planning` (overall and
+slice checks), :mod:`.measuring` (values and intervals: DeLong, McNemar, paired
+bootstrap), :mod:`.deepchecks_suite` (the deepchecks adapter).
 """
 
 from __future__ import annotations
