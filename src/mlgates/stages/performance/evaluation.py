@@ -399,7 +399,7 @@ def _fetched(config: PerformanceConfig, context: Context) -> PerformanceConfig:
         if model is None or model.uri is None:
             return model
         uri = model.uri
-        return context.memo(("mlflow-fetch", uri), lambda: fetch(model))
+        return context.memo(("mlflow-fetch", uri), lambda: fetch(model, context.cache_dir))
 
     candidate = local(config.candidate)
     assert candidate is not None

@@ -11,6 +11,7 @@ import importlib
 import numbers
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,8 +62,9 @@ def load_user_function(metric: UserMetric, config: PerformanceConfig) -> Callabl
     added = root not in sys.path
     if added:
         sys.path.insert(0, root)
+    beside = config.root / (module_name.replace(".", "/") + ".py")
     try:
-        module = importlib.import_module(module_name)
+        module = _from_file(beside) if beside.is_file() else importlib.import_module(module_name)
     except Exception as exc:
         raise ConfigError(
             f"cannot import {module_name!r} (looked in {root} and on sys.path): "
@@ -78,6 +80,20 @@ def load_user_function(metric: UserMetric, config: PerformanceConfig) -> Callabl
     if not callable(found):
         raise ConfigError(f"{module_name!r} has no function {attribute!r}", key=key)
     return found  # type: ignore[no-any-return]
+
+
+def _from_file(path: Path) -> Any:
+    """The module in ``path``, loaded afresh under a private name: two configs may each have
+    their own ``kpis.py``."""
+    import importlib.util
+
+    name = f"_mlgates_user_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _user_scorer(

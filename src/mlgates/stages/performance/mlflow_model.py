@@ -11,6 +11,8 @@ pickle does.
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -29,11 +31,19 @@ def _mlflow(display: str, key: str) -> Any:
     return mlflow
 
 
-def fetch(model: ModelFile) -> ModelFile:
-    """``model`` with its MLflow URI downloaded to a local directory."""
+def fetch(model: ModelFile, cache_dir: Path | None) -> ModelFile:
+    """``model`` with its MLflow URI downloaded afresh to a directory below ``cache_dir``
+    (one per URI, replaced on every run), or to a temporary directory."""
     assert model.uri is not None
     mlflow = _mlflow(model.uri, model.key)
-    target = tempfile.mkdtemp(prefix="mlgates-mlflow-")
+    if cache_dir is None:
+        target = tempfile.mkdtemp(prefix="mlgates-mlflow-")
+    else:
+        name = hashlib.sha256(model.uri.encode()).hexdigest()[:16]
+        folder = cache_dir / "mlflow" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        target = str(folder)
     try:
         local = mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=target)
     except Exception as exc:
