@@ -1,4 +1,4 @@
-"""The ``mlgates`` command: ``run``, ``init``, ``profile`` and ``history``.
+"""The ``mlgates`` command: ``run``, ``init``, ``profile``, ``history`` and ``github``.
 
 Exit codes: 0 nothing blocks, 1 blocked, 2 usage, configuration or input error
 (nothing was judged, nothing recorded), 3 internal error (a bug; ``-v`` shows
@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--limit", "-n", type=_positive, default=10)
     _verbose(history, "show the traceback of an internal error")
+
+    from mlgates.github.steps import register
+
+    register(commands)
     return parser
 
 
@@ -134,7 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"run": _run, "init": _init, "profile": _profile, "history": _history}
+    handlers = {
+        "run": _run,
+        "init": _init,
+        "profile": _profile,
+        "history": _history,
+        "github": _github,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
@@ -147,11 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("mlgates: interrupted: nothing was recorded", file=sys.stderr)
             return EXIT_USAGE
         except Exception as exc:  # a bug in mlgates or a stage: never mistaken for a verdict
-            if args.verbose:
+            if getattr(args, "verbose", False):
                 traceback.print_exc()
             print(
                 f"mlgates: internal error: {type(exc).__name__}: {printable(str(exc))}"
-                + ("" if args.verbose else " (run with -v for the traceback)"),
+                + ("" if getattr(args, "verbose", False) else " (run with -v for the traceback)"),
                 file=sys.stderr,
             )
             return EXIT_INTERNAL
@@ -245,6 +255,12 @@ def _history(args: argparse.Namespace) -> int:
         scope = f"profile {profile!r}" if profile else "no profile"
         print(f"anchor: whether the run can be 'previous'/'best' for a run with {scope}")
     return EXIT_PASSED
+
+
+def _github(args: argparse.Namespace) -> int:
+    from mlgates.github.steps import main as run_step
+
+    return run_step(args)
 
 
 def _why_not(record: Any, profile: str | None) -> str:

@@ -23,6 +23,8 @@ class Option:
     help: str
     kind: Kind = "text"
     metavar: str | None = None
+    cli_only: bool = False
+    """Only ``mlgates run`` has it (pytest has its own, as with ``--junitxml``)."""
 
     @property
     def pytest_flag(self) -> str:
@@ -63,7 +65,35 @@ OPTIONS: tuple[Option, ...] = (
         "CHECK",
     ),
     Option("report", ("--report",), "write the HTML report here instead", "path", "PATH"),
-    Option("json", ("--json",), "also write the run record as JSON", "path", "PATH"),
+    Option(
+        "json",
+        ("--json",),
+        "also write the run record as JSON (schema: mlgates/schemas/run-record.schema.json)",
+        "path",
+        "PATH",
+    ),
+    Option(
+        "summary",
+        ("--summary",),
+        "also write a Markdown summary (for a CI job summary or a pull-request comment)",
+        "path",
+        "PATH",
+    ),
+    Option(
+        "junitxml",
+        ("--junitxml",),
+        "also write JUnit XML, one testcase per check",
+        "path",
+        "PATH",
+        cli_only=True,
+    ),
+    Option(
+        "history",
+        ("--history",),
+        "use this history instead of the config's: a .jsonl path or sqlite:///path",
+        "text",
+        "URI",
+    ),
     Option("no_history", ("--no-history",), "do not append this run to the history", "flag"),
 )
 
@@ -78,6 +108,9 @@ class RunOptions:
     thresholds: tuple[str, ...] = ()
     report: Path | None = None
     json: Path | None = None
+    summary: Path | None = None
+    junitxml: Path | None = None
+    history: str | None = None
     no_history: bool = False
 
     @classmethod

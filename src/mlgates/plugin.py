@@ -47,7 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mlgates", action="store_true", help="collect the mlgates config and run its gates"
     )
     for option in OPTIONS:
-        group.addoption(option.pytest_flag, dest=option.pytest_dest, **option.arguments())
+        if not option.cli_only:
+            group.addoption(option.pytest_flag, dest=option.pytest_dest, **option.arguments())
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,7 +74,9 @@ class MlgatesPlugin:
         from mlgates.options import RunOptions
 
         self.config = config
-        self.options = RunOptions.from_values(lambda o: config.getoption(o.pytest_dest))
+        self.options = RunOptions.from_values(
+            lambda o: None if o.cli_only else config.getoption(o.pytest_dest)
+        )
         self.targets = self._targets(config)
         self._sessions: dict[Path, GateSession] = {}
         self._gates: dict[tuple[Path, str], GateResult] = {}
@@ -317,7 +320,7 @@ class CheckItem(pytest.Item):
 
 def _shown(text: str) -> str:
     """``text`` for the terminal: control characters escaped, CLI flags in pytest spelling."""
-    for option in OPTIONS:
+    for option in (o for o in OPTIONS if not o.cli_only):
         text = re.sub(rf"(?<![\w-]){re.escape(option.flags[0])}\b", option.pytest_flag, text)
     return printable(text)
 

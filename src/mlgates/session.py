@@ -28,11 +28,19 @@ class Outputs:
 
     history: str | None
     report: Path | None
-    json: Path | None
+    json: Path | None = None
+    summary: Path | None = None
+    junitxml: Path | None = None
 
     def written(self) -> list[tuple[str, str]]:
         """``(label, location)`` of every output written, for the adapters to show."""
-        places = (("report", self.report), ("json", self.json), ("history", self.history))
+        places = (
+            ("report", self.report),
+            ("json", self.json),
+            ("summary", self.summary),
+            ("junitxml", self.junitxml),
+            ("history", self.history),
+        )
         return [(label, str(where)) for label, where in places if where is not None]
 
 
@@ -54,9 +62,17 @@ class GateSession:
         self.options = options
         self.source = source
         self.context = new_context(config)
-        self.store: HistoryStore = open_history(config.history, root=config.root)
+        self.store: HistoryStore = _history_store(config, options.history)
         self.report_path = options.report.absolute() if options.report else config.report
-        self.json_path = options.json.absolute() if options.json else None
+        self.files: dict[str, Path] = {
+            name: path.absolute()
+            for name, path in (
+                ("json", options.json),
+                ("summary", options.summary),
+                ("junitxml", options.junitxml),
+            )
+            if path is not None
+        }
         self.started = utc_now()
         self._history: list[RunRecord] | None = None
         self._plans: dict[str, list[PlannedCheck]] | None = None
@@ -138,32 +154,40 @@ class GateSession:
     def publish(self, record: RunRecord) -> Outputs:
         """Write the report and the JSON, then append to the history (last, so a failed
         output leaves no record)."""
-        from mlgates.report import render_html
+        from mlgates.report import render_html, render_junit, render_markdown
 
         report = self.report_path
         if report is not None:
             _write(report, render_html(record, self.history), what="report")
-        if self.json_path is not None:
-            text = json.dumps(record.to_dict(), indent=2, allow_nan=False)
-            _write(self.json_path, text, what="--json")
+        renderers = {
+            "json": lambda: json.dumps(record.to_dict(), indent=2, allow_nan=False),
+            "summary": lambda: render_markdown(record),
+            "junitxml": lambda: render_junit(record),
+        }
+        for name, path in self.files.items():
+            _write(path, renderers[name](), what=f"--{name}")
+        outputs = Outputs(history=None, report=report, **self.files)
         if self.options.no_history:
-            return Outputs(history=None, report=report, json=self.json_path)
+            return outputs
         try:
             self.store.append(record)
         except OSError as exc:
             raise InputError(
                 f"cannot append to the history {self.store.location}: {exc.strerror or exc}"
             ) from None
-        return Outputs(history=self.store.location, report=report, json=self.json_path)
+        return dataclasses.replace(outputs, history=self.store.location)
 
     def _check_outputs(self) -> None:
         """Refuse an output that is a directory, a device, or one of the run's inputs."""
         inputs = {_resolved(self.config.path), *(_resolved(p) for p in _paths(self.config.stages))}
-        from_command_line = {"report": self.options.report is not None, "history": False}
+        from_command_line = {
+            "report": self.options.report is not None,
+            "history": self.options.history is not None,
+        }
         history = self.store.path
         outputs: list[tuple[str, Path | None]] = [
             ("report", self.report_path),
-            ("json", self.json_path),
+            *self.files.items(),
             ("history", history),
         ]
         taken = {_resolved(Path(f"{history}.lock")): "history's lock file"}
@@ -184,6 +208,17 @@ class GateSession:
             if from_command_line.get(name, True):
                 raise UsageError(f"--{name}: {problem}")
             raise ConfigError(problem, file=self.config.display_path, key=f"mlgates.{name}")
+
+
+def _history_store(config: Config, uri: str | None) -> HistoryStore:
+    """The config's history, or the one ``--history`` names (relative to the working
+    directory, as every command-line path)."""
+    if uri is None:
+        return open_history(config.history, root=config.root)
+    try:
+        return open_history(uri, root=Path.cwd())
+    except ConfigError as exc:
+        raise UsageError(f"--history: {exc.problem}") from None
 
 
 def _write(path: Path, text: str, *, what: str) -> None:

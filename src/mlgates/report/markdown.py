@@ -1,0 +1,268 @@
+"""The Markdown summary of a run: for a CI job summary or a pull-request comment.
+
+The verdict and what blocks it come first, then per stage the checks that did
+not pass, then the rest in a collapsed table. The text stays within a size
+budget however many checks a run has: tables are cut between rows, never
+inside one, and what was left out is counted.
+
+Every user string (column names, categories, slice values, messages) is
+escaped, so it shows as text and never as Markdown, HTML or an @-mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from mlgates.core import CheckResult, GateResult, RunRecord, Status
+
+SUMMARY_LIMIT = 1_000_000
+"""Bytes a job summary may take (GitHub accepts at most 1 MiB per step)."""
+
+COMMENT_LIMIT = 65_000
+"""Bytes a pull-request comment may take (GitHub accepts at most 65,536 characters)."""
+
+_ICONS = {
+    Status.PASS: "✅",
+    Status.WARN: "⚠️",
+    Status.FAIL: "❌",
+    Status.INCONCLUSIVE: "❔",
+    Status.ERROR: "💥",
+    Status.SKIPPED: "⏭️",
+}
+_MESSAGE_CHARS = 300
+_RESERVE = 600  # bytes kept for the closing lines of every section after a cut
+_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
+
+
+def render_markdown(
+    record: RunRecord,
+    *,
+    limit: int = SUMMARY_LIMIT,
+    title: str = "mlgates",
+    links: Sequence[tuple[str, str]] = (),
+    marker: str = "",
+) -> str:
+    """The summary of ``record`` in at most ``limit`` bytes of UTF-8.
+
+    ``links`` are ``(label, url)`` pairs shown under the verdict (the HTML
+    report's artifact, the workflow run); ``marker`` is a first line such as an
+    HTML comment that finds this text again (a sticky pull-request comment).
+    """
+    budget = _Budget(limit)
+    head = [marker] if marker else []
+    head += _verdict_lines(record, title)
+    if links:
+        head.append(" · ".join(f"[{_text(label)}]({_url(url)})" for label, url in links))
+        head.append("")
+    head += _stage_table(record.gates)
+    budget.take_all(head)
+    footer = ["", _provenance(record)]
+    budget.keep(footer)
+
+    not_passed = [g for g in record.gates if any(_not_passed(c) for c in g.checks)]
+    if not_passed:
+        budget.take("### Checks that did not pass")
+    for gate in not_passed:
+        checks = sorted(
+            (c for c in gate.checks if _not_passed(c)),
+            key=lambda c: (not c.blocking, -c.status.rank),
+        )
+        budget.table(
+            ["", f"{_text(gate.stage)} check", "value", "bound", "message"],
+            [_problem_row(c) for c in checks],
+        )
+    rest = [c for c in record.checks if not _not_passed(c)]
+    if rest and not budget.omitted:
+        budget.take_all(
+            ["", f"<details><summary>{len(rest)} checks passed or were skipped</summary>"]
+        )
+        budget.table(["", "check", "value", "bound", "interval", "method"], map(_rest_row, rest))
+        budget.take_all(["", "</details>"], force=True)
+    elif rest:
+        budget.omitted += len(rest)
+    return budget.finish(footer)
+
+
+def render_error_markdown(
+    headline: str, error: str, *, title: str = "mlgates", marker: str = ""
+) -> str:
+    """The summary of a run that judged nothing: ``headline`` and the error, verbatim."""
+    fence = "~" * max(3, max((len(run) + 1 for run in re.findall("~+", error)), default=0))
+    lines = [marker] if marker else []
+    lines += [f"## 💥 {_text(title)}: nothing judged · {_text(headline)}", ""]
+    lines += [f"{fence}text", error[: SUMMARY_LIMIT // 2], fence, ""]
+    return "\n".join(lines)
+
+
+def _not_passed(check: CheckResult) -> bool:
+    return check.status not in (Status.PASS, Status.SKIPPED)
+
+
+def _verdict_lines(record: RunRecord, title: str) -> list[str]:
+    checks = record.checks
+    blocking = [c for c in checks if c.blocking]
+    if record.blocked:
+        heading = f"## ❌ {_text(title)}: blocked · {len(blocking)} of {len(checks)} checks block"
+    else:
+        warned = sum(1 for c in checks if _not_passed(c))
+        tail = f", {warned} with warnings" if warned else ""
+        heading = f"## ✅ {_text(title)}: passed · {len(checks)} checks{tail}"
+    lines = [heading, ""]
+    if blocking:
+        first = blocking[0]
+        lines.append(
+            f"**Blocked by** {_code(first.id)} ({first.status.value}): "
+            f"{_text(_short(first.message))}"
+        )
+        if len(blocking) > 1:
+            lines.append(f"and {len(blocking) - 1} more blocking, listed below.")
+        lines.append("")
+    if record.partial:
+        lines += ["_A partial run: some configured checks were not run._", ""]
+    return lines
+
+
+def _stage_table(gates: Sequence[GateResult]) -> list[str]:
+    statuses = list(_ICONS)
+    header = ["stage", "verdict", *(s.value for s in statuses), "time"]
+    lines = [_row(header), _row(["---", "---"] + ["--:"] * (len(statuses) + 1))]
+    for gate in gates:
+        counts = {s: 0 for s in statuses}
+        for check in gate.checks:
+            counts[check.status] += 1
+        verdict = "❌ blocked" if gate.blocked else f"{_ICONS[gate.status]} {gate.status.value}"
+        cells = [_text(gate.stage), verdict, *(str(counts[s] or "") for s in statuses)]
+        lines.append(_row([*cells, f"{gate.duration_s:.1f} s"]))
+    return [*lines, ""]
+
+
+def _problem_row(check: CheckResult) -> list[str]:
+    mark = f"{_ICONS[check.status]} {check.status.value}" + (
+        "" if check.blocking else " (no block)"
+    )
+    return [
+        mark,
+        _code(check.id),
+        _text(check.shown(check.value, digits=4)),
+        _bound(check),
+        _text(_short(check.message)),
+    ]
+
+
+def _rest_row(check: CheckResult) -> list[str]:
+    interval = ""
+    if check.interval is not None:
+        low, high = (check.shown(v, digits=4) for v in check.interval)
+        interval = _text(f"[{low}, {high}]")
+    return [
+        _ICONS[check.status],
+        _code(check.id),
+        _text(check.shown(check.value, digits=4)),
+        _bound(check),
+        interval,
+        _text(check.method or ""),
+    ]
+
+
+def _bound(check: CheckResult) -> str:
+    if check.bound is None:
+        return _text(check.threshold or "")
+    return _text(check.shown(check.bound, digits=4))
+
+
+def _provenance(record: RunRecord) -> str:
+    facts = [f"config {_code(record.config_path or '?')}"]
+    if record.profile:
+        facts.append(f"profile {_code(record.profile)}")
+    commit = str(record.git.get("commit") or "")[:10]
+    if commit:
+        branch = record.git.get("branch")
+        facts.append(f"commit {_code(commit)}" + (f" on {_code(str(branch))}" if branch else ""))
+    facts += [f"run {_code(record.run_id)}", f"mlgates {_text(record.mlgates_version)}"]
+    return "<sub>" + " · ".join(facts) + "</sub>"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
+
+
+def _text(text: str) -> str:
+    """``text`` as literal Markdown text: on one line, no markup, no HTML, no mention."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u2060")  # a word joiner: never a notification
+
+
+def _code(text: str) -> str:
+    """``text`` as inline code, whatever backticks or pipes it holds."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
+def _url(url: str) -> str:
+    return url.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+
+
+def _row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+@dataclass
+class _Budget:
+    """Lines of the summary, added while they fit in ``limit`` bytes."""
+
+    limit: int
+    lines: list[str] = field(default_factory=list)
+    used: int = 0
+    reserved: int = 0
+    omitted: int = 0
+
+    def keep(self, lines: Sequence[str]) -> None:
+        """Hold room for ``lines``, added at the end by :meth:`finish`."""
+        self.reserved += sum(_size(line) for line in lines) + _RESERVE
+
+    def fits(self, line: str) -> bool:
+        return self.used + _size(line) + self.reserved <= self.limit
+
+    def take(self, line: str, *, force: bool = False) -> bool:
+        """Add ``line`` if it fits (``force``: a closing line the reserve holds room for)."""
+        if not force and not self.fits(line):
+            return False
+        self.lines.append(line)
+        self.used += _size(line)
+        return True
+
+    def take_all(self, lines: Iterable[str], *, force: bool = False) -> None:
+        for line in lines:
+            self.take(line, force=force)
+
+    def table(self, header: Sequence[str], rows: Iterable[list[str]]) -> None:
+        """A table with as many of ``rows`` as fit, the rest counted; after a cut, none."""
+        head = ["", _row(header), _row(["---"] * len(header))]
+        if self.omitted or not self.fits("\n".join(head)):
+            self.omitted += sum(1 for _ in rows)
+            return
+        self.take_all(head)
+        for row in rows:
+            if self.omitted or not self.take(_row(row)):
+                self.omitted += 1
+
+    def finish(self, footer: Sequence[str]) -> str:
+        lines = list(self.lines)
+        if self.omitted:
+            lines += [
+                "",
+                f"_{self.omitted} more checks are not shown here (the size limit): "
+                "the JSON record and the HTML report list every check._",
+            ]
+        return "\n".join([*lines, *footer]) + "\n"
+
+
+def _size(line: str) -> int:
+    return len(line.encode()) + 1
