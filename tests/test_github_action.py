@@ -582,3 +582,26 @@ def test_a_storage_uri_replaces_the_branch(repository: Path, tmp_path: Path):
         check=False,
     )
     assert done.returncode != 0
+
+
+def test_installs_mlgates_from_the_actions_own_checkout(repository: Path):
+    """The default install: a virtual environment with the mlgates of the action's ref.
+
+    Dependencies are left out here (PIP_NO_DEPS) to keep the test fast, so the run
+    itself stops with an internal error: exit 3, shown as an error, never as a verdict.
+    """
+    runner = _runner(repository)
+    runner.env["PIP_NO_DEPS"] = "1"
+    run = runner.run(
+        ACTION,
+        {"config": PASSING, "comment": "false", "python-version": "3.11", "history-branch": ""},
+    )
+    prepare = run.step("prepare").outputs
+    assert prepare["spec"] == f"{ROOT}[all]"
+    assert prepare["cache-key"].startswith("mlgates-pip-Linux-py3.")
+    assert run.step("Install mlgates").output.strip().startswith("mlgates ")
+    assert prepare["bin"].startswith(prepare["venv"])
+    assert run.outputs["verdict"] == "error" and run.outputs["exit-code"] == "3"
+    assert run.step("Verdict").returncode == 3
+    (error,) = [a for a in run.annotations if a.name == "error"]
+    assert error.message.startswith("mlgates: internal error")
