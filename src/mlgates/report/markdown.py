@@ -12,7 +12,7 @@ escaped, so it shows as text and never as Markdown, HTML or an @-mention.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mlgates.core import CheckResult, GateResult, RunRecord, Status
@@ -70,15 +70,14 @@ def render_markdown(
             key=lambda c: (not c.blocking, -c.status.rank),
         )
         budget.table(
-            ["", f"{_text(gate.stage)} check", "value", "bound", "message"],
-            [_problem_row(c) for c in checks],
+            ["", f"{_text(gate.stage)} check", "value", "bound", "message"], checks, _problem_row
         )
     rest = [c for c in record.checks if not _not_passed(c)]
     if rest and not budget.omitted:
         budget.take_all(
             ["", f"<details><summary>{len(rest)} checks passed or were skipped</summary>"]
         )
-        budget.table(["", "check", "value", "bound", "interval", "method"], map(_rest_row, rest))
+        budget.table(["", "check", "value", "bound", "interval", "method"], rest, _rest_row)
         budget.take_all(["", "</details>"], force=True)
     elif rest:
         budget.omitted += len(rest)
@@ -242,16 +241,22 @@ class _Budget:
         for line in lines:
             self.take(line, force=force)
 
-    def table(self, header: Sequence[str], rows: Iterable[list[str]]) -> None:
-        """A table with as many of ``rows`` as fit, the rest counted; after a cut, none."""
+    def table(
+        self,
+        header: Sequence[str],
+        checks: Sequence[CheckResult],
+        cells: Callable[[CheckResult], list[str]],
+    ) -> None:
+        """A table of as many ``checks`` as fit, the rest counted; after a cut, none."""
         head = ["", _row(header), _row(["---"] * len(header))]
         if self.omitted or not self.fits("\n".join(head)):
-            self.omitted += sum(1 for _ in rows)
+            self.omitted += len(checks)
             return
         self.take_all(head)
-        for row in rows:
-            if self.omitted or not self.take(_row(row)):
-                self.omitted += 1
+        for shown, check in enumerate(checks):
+            if not self.take(_row(cells(check))):
+                self.omitted += len(checks) - shown
+                return
 
     def finish(self, footer: Sequence[str]) -> str:
         lines = list(self.lines)
