@@ -17,7 +17,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from mlgates.config import load_config

@@ -112,7 +112,12 @@ def _fetch(history: BranchHistory) -> str | None:
     if not listed.stdout.strip():
         return None
     local = f"refs/mlgates/history/{history.branch}"
-    _git(history, "fetch", "--quiet", "--no-tags", history.remote, f"+{history.ref}:{local}")
+    # a shallow CI checkout needs only the branch's tip: the new commit's parent
+    shallow = _git(history, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    depth = ["--depth=1"] if shallow else []
+    _git(
+        history, "fetch", "--quiet", "--no-tags", *depth, history.remote, f"+{history.ref}:{local}"
+    )
     return _git(history, "rev-parse", "--verify", f"{local}^{{commit}}").stdout.strip()
 
 

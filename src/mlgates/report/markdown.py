@@ -32,6 +32,8 @@ _ICONS = {
     Status.SKIPPED: "⏭️",
 }
 _MESSAGE_CHARS = 300
+_ERROR_BYTES = 50_000  # of an error's text: within a comment's limit too
+_SMALLEST_LIMIT = 4_096
 _RESERVE = 600  # bytes kept for the closing lines of every section after a cut
 _SPECIAL = re.compile(r"([\\`*_\[\]~|])")
 
@@ -50,6 +52,8 @@ def render_markdown(
     report's artifact, the workflow run); ``marker`` is a first line such as an
     HTML comment that finds this text again (a sticky pull-request comment).
     """
+    if limit < _SMALLEST_LIMIT:
+        raise ValueError(f"limit {limit}: a summary needs at least {_SMALLEST_LIMIT} bytes")
     budget = _Budget(limit)
     head = [marker] if marker else []
     head += _verdict_lines(record, title)
@@ -61,17 +65,19 @@ def render_markdown(
     footer = ["", _provenance(record)]
     budget.keep(footer)
 
-    not_passed = [g for g in record.gates if any(_not_passed(c) for c in g.checks)]
-    if not_passed:
-        budget.take("### Checks that did not pass")
-    for gate in not_passed:
-        checks = sorted(
-            (c for c in gate.checks if _not_passed(c)),
-            key=lambda c: (not c.blocking, -c.status.rank),
-        )
-        budget.table(
-            ["", f"{_text(gate.stage)} check", "value", "bound", "message"], checks, _problem_row
-        )
+    # what blocks comes first, so that a cut never hides it behind warnings
+    for heading, blocking in (("Checks that block", True), ("Checks that warn", False)):
+        tables = [
+            (gate.stage, sorted(chosen, key=lambda c: -c.status.rank))
+            for gate in record.gates
+            if (chosen := [c for c in gate.checks if _not_passed(c) and c.blocking == blocking])
+        ]
+        if tables and not budget.omitted:
+            budget.take_all(["", f"### {heading}"])
+        for stage, checks in tables:
+            budget.table(
+                ["", f"{_text(stage)} check", "value", "bound", "message"], checks, _problem_row
+            )
     rest = [c for c in record.checks if not _not_passed(c)]
     if rest and not budget.omitted:
         budget.take_all(
@@ -89,9 +95,10 @@ def render_error_markdown(
 ) -> str:
     """The summary of a run that judged nothing: ``headline`` and the error, verbatim."""
     fence = "~" * max(3, max((len(run) + 1 for run in re.findall("~+", error)), default=0))
+    shown = error.encode()[:_ERROR_BYTES].decode(errors="ignore")
     lines = [marker] if marker else []
     lines += [f"## 💥 {_text(title)}: nothing judged · {_text(headline)}", ""]
-    lines += [f"{fence}text", error[: SUMMARY_LIMIT // 2], fence, ""]
+    lines += [f"{fence}text", shown, fence, ""]
     return "\n".join(lines)
 
 
@@ -112,7 +119,7 @@ def _verdict_lines(record: RunRecord, title: str) -> list[str]:
     if blocking:
         first = blocking[0]
         lines.append(
-            f"**Blocked by** {_code(first.id)} ({first.status.value}): "
+            f"**Blocked by** {_code(first.id, in_table=False)} ({first.status.value}): "
             f"{_text(_short(first.message))}"
         )
         if len(blocking) > 1:
@@ -172,14 +179,17 @@ def _bound(check: CheckResult) -> str:
 
 
 def _provenance(record: RunRecord) -> str:
-    facts = [f"config {_code(record.config_path or '?')}"]
+    def code(text: str) -> str:
+        return _code(text, in_table=False)
+
+    facts = [f"config {code(record.config_path or '?')}"]
     if record.profile:
-        facts.append(f"profile {_code(record.profile)}")
+        facts.append(f"profile {code(record.profile)}")
     commit = str(record.git.get("commit") or "")[:10]
     if commit:
         branch = record.git.get("branch")
-        facts.append(f"commit {_code(commit)}" + (f" on {_code(str(branch))}" if branch else ""))
-    facts += [f"run {_code(record.run_id)}", f"mlgates {_text(record.mlgates_version)}"]
+        facts.append(f"commit {code(commit)}" + (f" on {code(str(branch))}" if branch else ""))
+    facts += [f"run {code(record.run_id)}", f"mlgates {_text(record.mlgates_version)}"]
     return "<sub>" + " · ".join(facts) + "</sub>"
 
 
@@ -193,12 +203,15 @@ def _text(text: str) -> str:
     text = " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
-    return text.replace("@", "@\u2060")  # a word joiner: never a notification
+    # a word joiner after "@", "://" and "www": never a notification, never a link
+    return text.replace("@", "@\u2060").replace("://", ":\u2060//").replace("www.", "www\u2060.")
 
 
-def _code(text: str) -> str:
-    """``text`` as inline code, whatever backticks or pipes it holds."""
-    text = " ".join(text.split()).replace("|", "\\|")
+def _code(text: str, *, in_table: bool = True) -> str:
+    """``text`` as inline code, whatever backticks it holds (and pipes, in a table cell)."""
+    text = " ".join(text.split())
+    if in_table:
+        text = text.replace("|", "\\|")
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
     return f"{fence}{padded}{fence}"
