@@ -605,3 +605,73 @@ def test_installs_mlgates_from_the_actions_own_checkout(repository: Path):
     assert run.step("Verdict").returncode == 3
     (error,) = [a for a in run.annotations if a.name == "error"]
     assert error.message.startswith("mlgates: internal error")
+
+
+def test_publish_shows_ten_annotations_of_each_kind_and_counts_the_rest(tmp_path: Path):
+    from mlgates.core import CheckResult, GateResult, RunRecord, Severity, Status
+
+    failing = [
+        CheckResult("data", "drift", Status.FAIL, f"drifted {i}", selector=f"c{i}", blocking=True)
+        for i in range(25)
+    ]
+    inconclusive = [
+        CheckResult(
+            "data", "missing_share", Status.INCONCLUSIVE, "few rows", selector="z", blocking=True
+        )
+    ]
+    warned = [
+        CheckResult(
+            "data", "row_count", Status.WARN, f"small {i}", selector=f"w{i}", severity=Severity.WARN
+        )
+        for i in range(14)
+    ]
+    record = RunRecord(
+        run_id="r1",
+        started_at="2026-01-01T00:00:00Z",
+        finished_at="2026-01-01T00:00:01Z",
+        gates=(GateResult("data", tuple(failing + inconclusive + warned)),),
+        mlgates_version="0",
+    )
+    (tmp_path / "run.json").write_text(json.dumps(record.to_dict()))
+    (tmp_path / "mlgates.toml").write_text('[mlgates]\n\n[data]\ncurrent = "x.csv"\n')
+    env = {
+        **os.environ,
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "GITHUB_WORKSPACE": str(tmp_path),
+    }
+    done = subprocess.run(
+        [
+            str(BIN / "mlgates"),
+            "github",
+            "publish",
+            "--exit-code",
+            "1",
+            "--json",
+            "run.json",
+            "--config",
+            "mlgates.toml",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    commands = parse_commands(done.stdout)
+    errors = [c for c in commands if c.name == "error"]
+    warnings = [c for c in commands if c.name == "warning"]
+    assert len(errors) == 10 and len(warnings) == 10
+    # the worst first: definite failures before the inconclusive one
+    assert [c.properties["title"] for c in errors] == [
+        f"mlgates data::drift[c{i}]" for i in range(10)
+    ]
+    assert all(
+        c.properties == {"file": "mlgates.toml", "line": "3", "title": c.properties["title"]}
+        for c in errors
+    )
+    summary = (tmp_path / "summary").read_text()
+    assert "20 more checks did not pass than GitHub shows as annotations" in summary
+    outputs = (tmp_path / "out").read_text()
+    assert "blocking<<" in outputs and "\n26\n" in outputs and "\nblocked\n" in outputs
