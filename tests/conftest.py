@@ -3,6 +3,10 @@ checked against its JSON Schema."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,38 @@ def project(tmp_path: Path) -> Path:
     frame.iloc[: len(frame) // 2].to_csv(tmp_path / "reference.csv", index=False)
     frame.iloc[len(frame) // 2 :].to_csv(tmp_path / "current.csv", index=False)
     return tmp_path
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "credit"
+
+
+def copy_example(destination: Path) -> Path:
+    """A copy of the credit example at ``destination`` whose models load here.
+
+    skops files load with the scikit-learn release that saved them
+    (``models/versions.json``); under another release (an older Python's, the
+    deepchecks environment's) the copy's data and models are rebuilt by its
+    ``make_example.py``, so the tests run what a user of that release would.
+    """
+    import sklearn
+
+    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns(".mlgates", "__pycache__"))
+    saved = json.loads((destination / "models" / "versions.json").read_text(encoding="utf-8"))
+    if saved["scikit-learn"] != sklearn.__version__:
+        subprocess.run(
+            [sys.executable, "make_example.py"],
+            cwd=destination,
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
+    return destination
+
+
+@pytest.fixture(scope="session")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the credit example per test process (see :func:`copy_example`)."""
+    return copy_example(tmp_path_factory.mktemp("example") / "credit")
 
 
 def write_config(directory: Path, text: str, name: str = "mlgates.toml") -> Path:

@@ -413,17 +413,20 @@ class SimulatedRunner:
         )
         script = self.temp / f"script_{run.id}.sh"
         script.write_text(step["run"], encoding="utf-8")
+        # One stream, in the order written: the runner parses workflow commands on
+        # both, so a command on either must be caught while commands are stopped.
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
             cwd=directory,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
             timeout=600,
             check=False,
         )
         run.returncode = done.returncode
-        run.output = done.stdout + done.stderr
+        run.output = done.stdout
         run.outputs = read_outputs(output_file)
         run.outcome = "success" if done.returncode == 0 else "failure"
 

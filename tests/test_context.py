@@ -12,8 +12,6 @@ import pytest
 from mlgates.context import Context
 from mlgates.processes import ProcessFailed, run_json
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "credit"
-
 
 def _load_skops(path: Path):
     import skops.io as sio
@@ -21,11 +19,11 @@ def _load_skops(path: Path):
     return sio.load(path, trusted=sio.get_untrusted_types(file=path))
 
 
-def test_models_and_predictions_are_computed_once_per_content(tmp_path: Path):
-    model_path = EXAMPLE / "models" / "candidate.skops"
+def test_models_and_predictions_are_computed_once_per_content(tmp_path: Path, example: Path):
+    model_path = example / "models" / "candidate.skops"
     copy = tmp_path / "same-model.skops"
     shutil.copyfile(model_path, copy)
-    context = Context(EXAMPLE)
+    context = Context(example)
     loads: list[Path] = []
 
     def load(path: Path):
@@ -36,7 +34,7 @@ def test_models_and_predictions_are_computed_once_per_content(tmp_path: Path):
     assert context.model(copy, load) is model  # the same bytes under another name
     assert loads == [model_path]
 
-    data = EXAMPLE / "data" / "current.parquet"
+    data = example / "data" / "current.parquet"
     frame = context.frame(data)
     inputs = frame.drop(columns=["applicant_id", "default"])
     inputs = inputs.astype({c: object for c in inputs.select_dtypes("string").columns})

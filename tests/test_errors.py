@@ -132,7 +132,7 @@ def rewrite_csv(path: Path, change, encoding: str = "utf-8") -> None:
     """Read a CSV with pandas, write back ``change(frame)`` (``encoding="utf-8-sig"``: a BOM)."""
     import pandas as pd
 
-    frame = change(pd.read_csv(path, encoding="utf-8-sig"))
+    frame = change(pd.read_csv(path, encoding="utf-8-sig", float_precision="round_trip"))
     path.write_text(frame.to_csv(index=False), encoding=encoding)
 
 
@@ -465,7 +465,7 @@ def _dvc_csv_gz(project: Path, cache: Path) -> str:
 def _dvc_parquet(project: Path, cache: Path) -> str:
     import pandas as pd
 
-    pd.read_csv(project / "current.csv").to_parquet(cache)
+    pd.read_csv(project / "current.csv", float_precision="round_trip").to_parquet(cache)
     return "data/current.parquet"
 
 

@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
-from github_runner import PINNED, ActionRun, SimulatedRunner, parse_commands
+from github_runner import PINNED, ActionRun, SimulatedRunner, parse_commands, read_outputs
+
+from conftest import copy_example
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "actions" / "mlgates"
@@ -56,54 +58,36 @@ def test_action_and_workflows_match_githubs_schemas():
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_zizmor_finds_nothing_above_low():
-    zizmor = _tool("zizmor")
-    targets = [str(ACTION / "action.yml"), *map(str, WORKFLOWS), str(USER_WORKFLOW)]
-    done = subprocess.run(
-        [zizmor, "--offline", "--config", str(ROOT / ".github" / "zizmor.yml"), *targets],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "0 medium, 0 high" in done.stdout or "No findings" in done.stdout, done.stdout
-    strict = subprocess.run(
+def _zizmor(*targets: Path) -> subprocess.CompletedProcess[str]:
+    """zizmor offline with this repository's policy, failing on anything above low."""
+    return subprocess.run(
         [
-            zizmor,
+            _tool("zizmor"),
             "--offline",
             "--min-severity",
             "medium",
             "--config",
             str(ROOT / ".github" / "zizmor.yml"),
-            *targets,
+            *map(str, targets),
         ],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert strict.returncode == 0, strict.stdout + strict.stderr
+
+
+def test_zizmor_finds_nothing_above_low():
+    done = _zizmor(ACTION / "action.yml", *WORKFLOWS, USER_WORKFLOW)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_zizmor_would_catch_an_unpinned_action(tmp_path: Path):
-    zizmor = _tool("zizmor")
     bad = tmp_path / "bad.yml"
     text = USER_WORKFLOW.read_text().replace(
         "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1", "actions/checkout@v7"
     )
     bad.write_text(text)
-    done = subprocess.run(
-        [
-            zizmor,
-            "--offline",
-            "--min-severity",
-            "medium",
-            "--config",
-            str(ROOT / ".github" / "zizmor.yml"),
-            str(bad),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _zizmor(bad)
     assert done.returncode != 0 and "unpinned" in done.stdout
 
 
@@ -142,7 +126,10 @@ def test_step_scripts_pass_shellcheck():
     scripts = sorted((ACTION / "scripts").glob("*.sh"))
     assert len(scripts) >= 6
     done = subprocess.run(
-        [shellcheck, *map(str, scripts)], capture_output=True, text=True, check=False
+        [shellcheck, "--external-sources", "--source-path=SCRIPTDIR", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout
 
@@ -183,11 +170,7 @@ def repository(tmp_path: Path) -> Path:
     remote = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     work = tmp_path / "work"
-    shutil.copytree(
-        ROOT / "examples" / "credit",
-        work / "examples" / "credit",
-        ignore=shutil.ignore_patterns(".mlgates", "__pycache__"),
-    )
+    copy_example(work / "examples" / "credit")
     _git(work.parent, "init", "-q", "-b", "main", str(work))
     _git(work, "config", "user.email", "dev@example.com")
     _git(work, "config", "user.name", "dev")
@@ -264,7 +247,8 @@ def test_a_blocked_run_fails_the_step_and_points_at_the_thresholds(repository: P
     roc = next(a for a in errors if a.properties["title"].endswith("roc_auc~baseline"))
     assert roc.properties["file"] == BLOCKED
     assert "roc_auc >= baseline" in config_lines[int(roc.properties["line"]) - 1]
-    assert roc.message.startswith("fail: roc_auc = ")
+    assert roc.message.startswith("FAIL performance::roc_auc~baseline: roc_auc = ")
+    assert "threshold roc_auc >= baseline - 0.01 @95%" in roc.message
     drift = next(a for a in errors if "drift[region]" in a.properties["title"])
     assert config_lines[int(drift.properties["line"]) - 1].strip() == "[data]"
     assert "❌ mlgates: blocked" in run.summary
@@ -337,11 +321,15 @@ class FakeGitHub(ThreadingHTTPServer):
     def __init__(self, *, page_size: int = 2) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.comments: list[dict[str, Any]] = [
-            {"id": 10 + i, "body": f"looks good {i}", "user": {"login": "dev"}} for i in range(3)
+            {"id": 10 + i, "body": f"looks good {i}", "user": {"login": "dev", "type": "User"}}
+            for i in range(3)
         ]
         self.requests: list[tuple[str, str, str]] = []
         self.page_size = page_size
         self.deny = False
+        self.redirect: str | None = None  # answer every GET with a redirect here
+        self.next_page: str | None = None  # a Link to this URL as the next page
+        self.post_answer: Any = None  # answer POST with this instead of the comment
 
     @property
     def url(self) -> str:
@@ -376,6 +364,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if not self._authorised():
             return
+        if self.server.redirect:
+            self.send_response(302)
+            self.send_header("Location", self.server.redirect)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.server.next_page:
+            self._answer(200, [], {"Link": f'<{self.server.next_page}>; rel="next"'})
+            return
         path, _, query = self.path.partition("?")
         assert path == "/repos/octo/models/issues/7/comments", path
         page = int(dict(p.split("=") for p in query.split("&")).get("page", "1"))
@@ -393,7 +390,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         assert self.path == "/repos/octo/models/issues/7/comments", self.path
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["body"]
-        comment = {"id": 100 + len(self.server.comments), "body": body, "user": {"login": "bot"}}
+        if self.server.post_answer is not None:
+            if isinstance(self.server.post_answer, str):
+                data = self.server.post_answer.encode()
+                self.send_response(201)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            else:
+                self._answer(201, self.server.post_answer)
+            return
+        user = {"login": "github-actions[bot]", "type": "Bot"}
+        comment = {"id": 100 + len(self.server.comments), "body": body, "user": user}
         self.server.comments.append(comment)
         self._answer(201, comment)
 
@@ -435,7 +443,7 @@ def test_pull_request_comment_is_created_once_then_updated(repository: Path, api
 
     passing = run(PASSING)
     assert passing.outputs["verdict"] == "passed"
-    created = [c for c in api.comments if c["user"]["login"] == "bot"]
+    created = [c for c in api.comments if c["user"]["type"] == "Bot"]
     assert len(created) == 1 and "✅ mlgates: passed" in created[0]["body"]
     assert created[0]["body"].startswith("<!-- mlgates-summary ")
 
@@ -443,7 +451,7 @@ def test_pull_request_comment_is_created_once_then_updated(repository: Path, api
     assert again.outputs["verdict"] == "passed"
     methods = [method for method, _, _ in api.requests]
     assert methods.count("POST") == 1 and methods.count("PATCH") == 1
-    assert len([c for c in api.comments if c["user"]["login"] == "bot"]) == 1
+    assert len([c for c in api.comments if c["user"]["type"] == "Bot"]) == 1
     assert all(auth == f"Bearer {TOKEN}" for _, _, auth in api.requests)
     for action_run in (passing, again):
         assert all(TOKEN not in step.output for step in action_run.steps)
@@ -462,7 +470,7 @@ def test_comment_body_stays_under_githubs_limit_and_other_configs_get_their_own(
     runner = _runner(repository, event_name="pull_request", event=_pull_request_event())
     runner.env["GITHUB_API_URL"] = api.url
     blocked = runner.run(ACTION, _inputs(BLOCKED, comment="true"))
-    ours = [c for c in api.comments if c["user"]["login"] == "bot"]
+    ours = [c for c in api.comments if c["user"]["type"] == "Bot"]
     assert len(ours) == 2  # one sticky comment per config
     assert all(len(c["body"]) < 65_536 for c in ours)
     assert "❌ mlgates: blocked" in ours[1]["body"]
@@ -488,7 +496,7 @@ def test_a_comment_the_token_may_not_write_is_a_warning_not_a_verdict(
     run = runner.run(ACTION, _inputs(PASSING, comment="true", stages="data"))
     assert run.outputs["verdict"] == "passed" and not run.failed
     (warning,) = [a for a in run.annotations if a.name == "warning"]
-    assert "pull-requests: write" in warning.message and TOKEN not in warning.message
+    assert "pull-requests: write" in warning.message
 
 
 # -- the history branch --------------------------------------------------------------------
@@ -563,10 +571,10 @@ def test_unreachable_history_stops_before_judging(repository: Path):
     fetch = run.step("history")
     assert fetch.outcome == "failure" and fetch.returncode == 2
     assert not run.step("run").ran
-    assert run.step("Verdict").returncode == 3
+    assert run.step("Verdict").returncode == 2  # nothing judged, not an internal error
     messages = [a.message for a in run.annotations if a.name == "error"]
-    assert any("cannot read the history" in m for m in messages)
-    assert any("did not run" in m for m in messages)
+    assert any("cannot read the history" in m and "history-branch" in m for m in messages)
+    assert any("could not set up mlgates or read the history" in m for m in messages)
 
 
 def test_a_storage_uri_replaces_the_branch(repository: Path, tmp_path: Path):
@@ -604,7 +612,7 @@ def test_installs_mlgates_from_the_actions_own_checkout(repository: Path):
     assert run.outputs["verdict"] == "error" and run.outputs["exit-code"] == "3"
     assert run.step("Verdict").returncode == 3
     (error,) = [a for a in run.annotations if a.name == "error"]
-    assert error.message.startswith("mlgates: internal error")
+    assert error.message.startswith("mlgates: internal error: ModuleNotFoundError")
 
 
 def test_publish_shows_ten_annotations_of_each_kind_and_counts_the_rest(tmp_path: Path):
@@ -625,11 +633,13 @@ def test_publish_shows_ten_annotations_of_each_kind_and_counts_the_rest(tmp_path
         )
         for i in range(14)
     ]
+    # the inconclusive one first in the run: annotations still put the failures first
+    checks = inconclusive + warned[:7] + failing + warned[7:]
     record = RunRecord(
         run_id="r1",
         started_at="2026-01-01T00:00:00Z",
         finished_at="2026-01-01T00:00:01Z",
-        gates=(GateResult("data", tuple(failing + inconclusive + warned)),),
+        gates=(GateResult("data", tuple(checks)),),
         mlgates_version="0",
     )
     (tmp_path / "run.json").write_text(json.dumps(record.to_dict()))
@@ -673,5 +683,288 @@ def test_publish_shows_ten_annotations_of_each_kind_and_counts_the_rest(tmp_path
     )
     summary = (tmp_path / "summary").read_text()
     assert "20 more checks did not pass than GitHub shows as annotations" in summary
-    outputs = (tmp_path / "out").read_text()
-    assert "blocking<<" in outputs and "\n26\n" in outputs and "\nblocked\n" in outputs
+    outputs = read_outputs(tmp_path / "out")
+    assert outputs["verdict"] == "blocked" and outputs["blocking"] == "26"
+    assert (outputs["fail"], outputs["inconclusive"], outputs["warn"]) == ("25", "1", "14")
+
+
+# -- bad input and hostile output ------------------------------------------------------------
+
+
+def test_commands_printed_on_either_stream_during_the_run_are_inert(repository: Path):
+    """mlgates stands for any program here: it prints workflow commands on stdout and
+    stderr and exits 1 without a record, which the action reports as an internal error."""
+    fake = repository.parent / "fakebin"
+    fake.mkdir()
+    real = BIN / "mlgates"
+    (fake / "mlgates").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = run ]; then\n'
+        "  echo '::error::from stdout'\n"
+        "  echo '::warning file=x,line=1::from stderr' >&2\n"
+        "  exit 1\n"
+        "fi\n"
+        f'exec "{real}" "$@"\n'
+    )
+    (fake / "mlgates").chmod(0o755)
+    runner = _runner(repository)
+    runner.env["PATH"] = f"{fake}{os.pathsep}{runner.env['PATH']}"
+    run = runner.run(ACTION, _inputs(PASSING, **{"history-branch": ""}))
+    printed = run.step("run").output
+    assert "::error::from stdout" in printed and "from stderr" in printed
+    assert parse_commands(printed) == []
+    assert not any(a.message.startswith("from") for a in run.annotations)
+    # exit 1 without a readable record is no verdict: the action says so and fails with 3
+    assert run.outputs["verdict"] == "error" and run.outputs["exit-code"] == "3"
+    assert run.step("Verdict").returncode == 3
+
+
+def test_wildcards_in_stages_reach_mlgates_as_text(repository: Path):
+    (repository / "examples" / "credit" / "data" / "stray.txt").write_text("x")
+    run = _runner(repository).run(
+        ACTION, _inputs(PASSING, stages="data, *", **{"history-branch": ""})
+    )
+    assert run.outputs["exit-code"] == "2"
+    (error,) = [a for a in run.annotations if a.name == "error"]
+    assert "unknown stage '*'" in error.message
+
+
+def test_pull_requests_do_not_write_a_named_history(repository: Path, tmp_path: Path):
+    store = tmp_path / "store.jsonl"
+    runner = _runner(repository, event_name="pull_request", event=_pull_request_event())
+    run = runner.run(ACTION, _inputs(PASSING, history=str(store), stages="data"))
+    assert run.outputs["verdict"] == "passed"
+    assert not store.exists() or store.read_text() == ""
+    run = _runner(repository).run(ACTION, _inputs(PASSING, history=str(store), stages="data"))
+    assert len(store.read_text().splitlines()) == 1  # a push records
+
+
+@pytest.mark.parametrize(
+    ("inputs", "fragment"),
+    [
+        ({"record": "yes"}, "input record: 'yes' is not auto, true or false"),
+        ({"comment": "True"}, "input comment: 'True' is not true or false"),
+        ({"extras": "performance\n::error::x"}, "input extras: the value must be on one line"),
+        ({"version": "--index-url=http://evil"}, "input version:"),
+    ],
+)
+def test_bad_inputs_stop_the_action_with_exit_2(
+    repository: Path, inputs: dict[str, str], fragment: str
+):
+    run = _runner(repository).run(ACTION, _inputs(PASSING, **inputs))
+    assert run.step("prepare").returncode == 2
+    assert not run.step("run").ran
+    assert run.step("Verdict").returncode == 2
+    assert any(fragment in a.message for a in run.annotations if a.name == "error")
+
+
+def _step(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "mlgates"), "github", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["--branch=a b"], "'a b' is not a branch name"),
+        (["--branch=-x"], "'-x' is not a branch name"),
+        (["--file=./h.jsonl"], "must be a relative path inside the branch"),
+        (["--file=/abs.jsonl"], "must be a relative path inside the branch"),
+        (["--file=../h.jsonl"], "must be a relative path inside the branch"),
+        (["--remote=nosuch"], "cannot read the history branch 'mlgates-history' from remote"),
+        (["--repository=/nonexistent"], "cannot read the history branch"),
+    ],
+)
+def test_history_steps_name_what_is_wrong(repository: Path, arguments: list[str], fragment: str):
+    (repository.parent / "run.json").write_text(_record_json("r"))
+    for step, extra in (
+        ("history-fetch", [f"--output={repository.parent / 'h.jsonl'}"]),
+        ("history-push", [f"--record={repository.parent / 'run.json'}"]),
+    ):
+        base = {"--branch": "mlgates-history", "--file": "h.jsonl"}
+        given = dict(a.split("=", 1) for a in arguments)
+        options = [f"{k}={v}" for k, v in {**base, **given}.items()]
+        if "--repository" not in given:
+            options.append(f"--repository={repository}")
+        done = _step([step, *options, *extra], repository)
+        assert done.returncode == 2, (step, done.stdout, done.stderr)
+        (error,) = parse_commands(done.stdout)
+        assert fragment in error.message and "Traceback" not in done.stderr
+
+
+def test_history_files_are_copied_byte_for_byte(repository: Path):
+    from mlgates.github.history_branch import BranchHistory, fetch_history, push_record
+
+    history = BranchHistory(repository, "mlgates-history", "history.jsonl")
+    push_record(history, _record_json("one"))
+    clone = repository.parent / "bytes"
+    _git(
+        repository.parent,
+        "clone",
+        "-q",
+        "-b",
+        "mlgates-history",
+        str(repository.parent / "origin.git"),
+        str(clone),
+    )
+    with (clone / "history.jsonl").open("ab") as handle:
+        handle.write(b"\xff\xfe not UTF-8\r\n")
+    _git(clone, "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qam", "bytes")
+    _git(clone, "push", "-q", "origin", "mlgates-history")
+    assert push_record(history, _record_json("two")) == 1
+    local = repository.parent / "copy.jsonl"
+    assert fetch_history(history, local) == 3
+    assert local.read_bytes().split(b"\n")[1] == b"\xff\xfe not UTF-8\r"
+    not_text = repository.parent / "record.json"
+    not_text.write_bytes(b"\xff{}")
+    done = _step(
+        [
+            "history-push",
+            "--branch=mlgates-history",
+            "--file=history.jsonl",
+            f"--record={not_text}",
+            f"--repository={repository}",
+        ],
+        repository,
+    )
+    assert done.returncode == 2 and "not UTF-8" in done.stdout
+    done = _step(
+        [
+            "history-fetch",
+            "--branch=mlgates-history",
+            "--file=history.jsonl",
+            f"--output={repository}",
+            f"--repository={repository}",
+        ],
+        repository,
+    )
+    assert done.returncode == 2 and "cannot write" in done.stdout
+
+
+# -- the comment's robustness --------------------------------------------------------------
+
+
+def test_a_comment_by_somebody_else_with_the_marker_is_never_edited(api: FakeGitHub):
+    from mlgates.github.comment import IssueComments, marker_for
+
+    marker = marker_for("mlgates.history.jsonl")
+    api.comments.append(
+        {"id": 50, "body": f"{marker}\nplanted", "user": {"login": "mallory", "type": "User"}}
+    )
+    comments = IssueComments(api_url=api.url, repository="octo/models", token=TOKEN)
+    action, number = comments.upsert(7, f"{marker}\nours", marker)
+    assert action == "created" and number != 50
+    assert next(c for c in api.comments if c["id"] == 50)["body"].endswith("planted")
+    action, again = comments.upsert(7, f"{marker}\nours again", marker)
+    assert (action, again) == ("updated", number)
+
+
+class _Elsewhere(ThreadingHTTPServer):
+    """Another host: records whether a token reached it."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ElsewhereHandler)
+        self.tokens: list[str] = []
+
+
+class _ElsewhereHandler(BaseHTTPRequestHandler):
+    server: _Elsewhere
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.tokens.append(self.headers.get("Authorization", ""))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"[]")
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[_Elsewhere]:
+    server = _Elsewhere()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("how", ["redirect", "next-page link"])
+def test_the_token_never_leaves_the_api_host(api: FakeGitHub, elsewhere: _Elsewhere, how: str):
+    from mlgates.github.comment import CommentError, IssueComments
+
+    other = f"http://localhost:{elsewhere.server_address[1]}/steal"
+    if how == "redirect":
+        api.redirect = other
+    else:
+        api.next_page = other
+    comments = IssueComments(api_url=api.url, repository="octo/models", token=TOKEN)
+    with pytest.raises(CommentError, match="another host"):
+        comments.upsert(7, "body", "<!-- m -->")
+    assert elsewhere.tokens == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{}, {"id": "abc"}, [1, {"id": 3}], "not json"],
+    ids=["no id", "text id", "list", "text"],
+)
+def test_odd_api_answers_are_warnings_and_never_fail_the_step(
+    repository: Path, api: FakeGitHub, answer: Any
+):
+    api.post_answer = answer
+    (repository.parent / "run.json").write_text(_record_json("r"))
+    event = repository.parent / "event.json"
+    event.write_text(json.dumps(_pull_request_event()))
+    done = _step(
+        ["comment", "--exit-code=0", f"--json={repository.parent / 'run.json'}", "--key=k"],
+        repository,
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_REPOSITORY="octo/models",
+        GITHUB_API_URL=api.url,
+        GITHUB_TOKEN=TOKEN,
+    )
+    assert done.returncode == 0, done.stderr
+    (warning,) = parse_commands(done.stdout)
+    assert warning.name == "warning" and "comment" in warning.message
+    assert TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"GITHUB_EVENT_PATH": ""}, "GITHUB_EVENT_PATH is not set"),
+        ({"GITHUB_API_URL": "notaurl"}, "is not an http(s) URL"),
+        ({"GITHUB_REPOSITORY": ""}, "is not owner/name"),
+    ],
+)
+def test_a_broken_environment_is_a_clear_warning(
+    repository: Path, env: dict[str, str], fragment: str
+):
+    (repository.parent / "run.json").write_text(_record_json("r"))
+    event = repository.parent / "event.json"
+    event.write_text(json.dumps(_pull_request_event()))
+    base = {
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_REPOSITORY": "octo/models",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "GITHUB_TOKEN": TOKEN,
+    }
+    done = _step(
+        ["comment", "--exit-code=0", f"--json={repository.parent / 'run.json'}", "--key=k"],
+        repository,
+        **{**base, **env},
+    )
+    assert done.returncode == 0
+    (warning,) = parse_commands(done.stdout)
+    assert fragment in warning.message

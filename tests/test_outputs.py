@@ -52,7 +52,7 @@ from mlgates.report import COMMENT_LIMIT, SUMMARY_LIMIT, render_junit, render_ma
 from mlgates.runner import utc_now
 from test_cli import CONFIG, mlgates
 
-from conftest import write_config
+from conftest import copy_example, write_config
 from test_history import make_record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -757,7 +757,7 @@ def _run_examples(shared: Path) -> None:
     """Both configs at once, from a copy of the example, so that neither the history, the
     report nor the profile cache is written into the checkout."""
     project = shared / "credit"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".mlgates"))
+    copy_example(project)
     options = [item for key, path in OUTPUTS.items() for item in (f"--{key}", path)]
 
     def run(name: str) -> dict[str, Any]:

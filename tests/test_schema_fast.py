@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Hashable, Iterator
@@ -50,11 +51,29 @@ def reports(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[SchemaRepo
         return validate_frame(frame, schema), _validate_with_pandera(frame, schema)
 
 
+PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
 def assert_same(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> SchemaReport:
-    """Both paths give the same report; return it."""
+    """Both paths give the same report; return it.
+
+    Under pandas 2 pandera lists its failure cases in another order than the rows,
+    so the few examples it samples may be other failing values: there the
+    examples are compared by number, everything else exactly.
+    """
     fast, reference = reports(frame, schema)
-    assert fast == reference
+    if PANDAS_3:
+        assert fast == reference
+    else:
+        assert _without_examples(fast) == _without_examples(reference)
     return fast
+
+
+def _without_examples(report: SchemaReport) -> SchemaReport:
+    failures = tuple(
+        dataclasses.replace(f, examples=(str(len(f.examples)),)) for f in report.failures
+    )
+    return dataclasses.replace(report, failures=failures)
 
 
 def pandera_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> set[Hashable]:
@@ -295,7 +314,7 @@ ACCEPTED = {
     "score all missing",
     "serial NaN duplicates",
     "visits as int64",
-}
+} | (set() if PANDAS_3 else {"region as python strings"})  # pandas 2: str holds
 
 # A column whose dtype does not match is the only one left to pandera.
 RETYPED = {
@@ -309,6 +328,8 @@ RETYPED = {
     "visits as float": "visits",
     "when with time zone": "when",
 }
+if not PANDAS_3:
+    del RETYPED["region as python strings"]  # pandas 2: a str column may hold them
 
 
 @pytest.mark.parametrize("name", sorted(DEFECTS))

@@ -461,7 +461,7 @@ def test_text_in_a_numeric_current_column_is_unprofiled(tmp_path) -> None:
     broken.loc[[5, 90, 200], "bmi"] = ["abc", "n/a", "abc"]  # "n/a" reads back as null
     path = tmp_path / "current.csv"
     broken.to_csv(path, index=False)
-    read = pd.read_csv(path)
+    read = pd.read_csv(path, float_precision="round_trip")
     assert not pd.api.types.is_numeric_dtype(read["bmi"])
 
     profile = profile_dataset_against(reference, read)

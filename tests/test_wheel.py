@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_example
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,9 +52,7 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_example(tmp_path: Path):
     _run(python, "-m", "pip", "install", "--quiet", f"{wheel}[performance]")
 
     project = tmp_path / "credit"
-    shutil.copytree(
-        ROOT / "examples" / "credit", project, ignore=shutil.ignore_patterns(".mlgates")
-    )
+    copy_example(project)
     output = _run(environment / "bin" / "mlgates", "run", "--config", "mlgates.toml", cwd=project)
     assert "PASSED" in output
     report = (project / ".mlgates" / "report.html").read_text(encoding="utf-8")

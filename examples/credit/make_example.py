@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zipfile import ZIP_DEFLATED
@@ -410,10 +411,15 @@ def main() -> None:
 
     if args.no_models:
         return
+    import sklearn
     import skops.io as sio
     from sklearn.metrics import roc_auc_score
 
     MODELS.mkdir(parents=True, exist_ok=True)
+    # skops files load with the scikit-learn release that saved them: say which one
+    (MODELS / "versions.json").write_text(
+        json.dumps({"scikit-learn": sklearn.__version__}, indent=2) + "\n", encoding="utf-8"
+    )
     holdout = current[[*NUMERIC_FEATURES, *CATEGORICAL_FEATURES]].astype(
         {column: object for column in CATEGORICAL_FEATURES}
     )

@@ -244,6 +244,34 @@ class CheckResult:
             return format_duration(value)
         return format_number(value, digits)
 
+    @property
+    def needs_attention(self) -> bool:
+        """Whether this check did not simply pass (or was not skipped): a reporter shows it."""
+        return self.status not in (Status.PASS, Status.SKIPPED)
+
+    @property
+    def concern(self) -> tuple[bool, int]:
+        """Sort key that puts what blocks first, then the worst status."""
+        return (not self.blocking, -self.status.rank)
+
+    def explained(self) -> str:
+        """The check's outcome in two lines: status, id and message; then value, bound,
+        method, threshold, where the threshold was written and the reason."""
+        facts = [
+            f"{name} {value}"
+            for name, value in (
+                ("value", None if self.value is None else self.shown(self.value)),
+                ("bound", None if self.bound is None else self.shown(self.bound)),
+                ("method", self.method),
+                ("threshold", self.threshold),
+                ("from", None if self.origin is None else str(self.origin)),
+                ("reason", self.reason),
+            )
+            if value is not None
+        ]
+        head = f"{self.status.value.upper()} {self.id}: {self.message}"
+        return head + ("\n  " + ", ".join(facts) if facts else "")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the inverse of :meth:`from_dict`."""
         return {
@@ -308,6 +336,14 @@ class CheckResult:
         )
 
 
+def count_statuses(checks: Iterable[CheckResult]) -> dict[Status, int]:
+    """How many of ``checks`` ended in each status, in the order of :data:`Status`."""
+    counts = {status: 0 for status in Status}
+    for check in checks:
+        counts[check.status] += 1
+    return counts
+
+
 @dataclass(frozen=True)
 class GateResult:
     """All checks of one stage and the stage's verdict (the worst of them)."""
@@ -325,6 +361,10 @@ class GateResult:
     def blocked(self) -> bool:
         """Whether any check of this gate blocks."""
         return any(check.blocking for check in self.checks)
+
+    def counts(self) -> dict[Status, int]:
+        """How many checks ended in each status (every status present, worst last)."""
+        return count_statuses(self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the inverse of :meth:`from_dict`."""
@@ -392,6 +432,10 @@ class RunRecord:
     def checks(self) -> tuple[CheckResult, ...]:
         """Every check of every gate, in run order."""
         return tuple(check for gate in self.gates for check in gate.checks)
+
+    def counts(self) -> dict[Status, int]:
+        """How many checks of the run ended in each status (every status present)."""
+        return count_statuses(self.checks)
 
     def check(self, check_id: str) -> CheckResult | None:
         """The result with this id, if the run has it."""

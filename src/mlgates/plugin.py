@@ -30,7 +30,7 @@ from mlgates.text import printable
 
 if TYPE_CHECKING:
     from mlgates.authoring import PlannedCheck
-    from mlgates.core import CheckResult, GateResult
+    from mlgates.core import GateResult
     from mlgates.session import GateSession
 
 _PLUGIN_KEY = "mlgates-session"
@@ -286,14 +286,11 @@ class CheckItem(pytest.Item):
         except MlgatesError as exc:
             raise CheckFailed(f"mlgates: nothing judged: {_shown(str(exc))}") from None
         result = next(c for c in gate.checks if c.id == self.check.id)
-        for name in ("status", "value", "bound", "anchor_value", "method", "threshold"):
-            value = getattr(result, name)
-            if value is not None:
-                self.user_properties.append((f"mlgates.{name}", getattr(value, "value", value)))
-        if result.interval is not None:
-            self.user_properties.append(("mlgates.interval", list(result.interval)))
+        from mlgates.report.junit import junit_properties
+
+        self.user_properties.extend(junit_properties(result))
         if result.blocking:
-            raise CheckFailed(_shown(_failure_text(result)))
+            raise CheckFailed(_shown(result.explained()))
         if result.status is Status.SKIPPED:
             pytest.skip(result.message)
         if result.status is not Status.PASS:
@@ -323,22 +320,3 @@ def _shown(text: str) -> str:
     for option in (o for o in OPTIONS if not o.cli_only):
         text = re.sub(rf"(?<![\w-]){re.escape(option.flags[0])}\b", option.pytest_flag, text)
     return printable(text)
-
-
-def _failure_text(result: CheckResult) -> str:
-    lines = [f"{result.status.value.upper()} {result.id}: {result.message}"]
-    facts = [
-        f"{name} {value}"
-        for name, value in (
-            ("value", None if result.value is None else result.shown(result.value)),
-            ("bound", None if result.bound is None else result.shown(result.bound)),
-            ("method", result.method),
-            ("threshold", result.threshold),
-            ("from", None if result.origin is None else str(result.origin)),
-            ("reason", result.reason),
-        )
-        if value is not None
-    ]
-    if facts:
-        lines.append("  " + ", ".join(facts))
-    return "\n".join(lines)

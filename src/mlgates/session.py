@@ -215,6 +215,12 @@ def _history_store(config: Config, uri: str | None) -> HistoryStore:
     directory, as every command-line path)."""
     if uri is None:
         return open_history(config.history, root=config.root)
+    wanted = "name a JSON Lines file (*.jsonl) or a database as sqlite:///path"
+    if uri.startswith("sqlite:"):
+        if not uri.startswith("sqlite:///") or uri == "sqlite:///":
+            raise UsageError(f"--history {uri!r}: {wanted}")
+    elif "://" not in uri and not uri.endswith(".jsonl"):
+        raise UsageError(f"--history {uri!r}: {wanted}")
     try:
         return open_history(uri, root=Path.cwd())
     except ConfigError as exc:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,34 +45,55 @@ class PullRequest:
     from_fork: bool
 
 
-def pull_request_of(event_path: Path | None, repository: str) -> PullRequest | None:
-    """The pull request of a ``pull_request`` event, or ``None`` for any other event."""
+def pull_request_of(
+    event_name: str, event_path: Path | None, repository: str
+) -> PullRequest | None:
+    """The pull request of a pull-request event, ``None`` for any other event.
+
+    A ``pull_request`` run of a fork gets a read-only token (``from_fork``); a
+    ``pull_request_target`` run has the base repository's token either way.
+    Raises :class:`CommentError` when the event file cannot be read.
+    """
     if event_path is None:
-        return None
+        raise CommentError("GITHUB_EVENT_PATH is not set: run this step inside a workflow")
     try:
         event = json.loads(event_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as exc:
+        raise CommentError(f"cannot read the event payload {event_path}: {exc}") from None
     pull = event.get("pull_request") if isinstance(event, dict) else None
-    if not isinstance(pull, dict) or not isinstance(pull.get("number"), int):
+    if not isinstance(pull, dict):
         return None
-    head = pull.get("head") or {}
+    number = pull.get("number")
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise CommentError(f"the event payload {event_path} has no pull request number")
+    head = pull.get("head")
     head_repo = head.get("repo") if isinstance(head, dict) else None
     name = head_repo.get("full_name") if isinstance(head_repo, dict) else None
-    return PullRequest(number=pull["number"], from_fork=name != repository)
+    from_fork = event_name == "pull_request" and name != repository
+    return PullRequest(number=number, from_fork=from_fork)
 
 
 class IssueComments:
-    """The few REST calls the sticky comment needs, with the workflow's token."""
+    """The few REST calls the sticky comment needs, with the workflow's token.
+
+    The token goes to the API's own host only: redirects and next-page links to
+    another origin are refused.
+    """
 
     def __init__(self, *, api_url: str, repository: str, token: str) -> None:
         if not token:
             raise CommentError("no token: pass github-token (the default is github.token)")
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
             raise CommentError(f"GITHUB_REPOSITORY {repository!r} is not owner/name")
+        parts = urllib.parse.urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise CommentError(f"GITHUB_API_URL {api_url!r} is not an http(s) URL")
         self.api_url = api_url.rstrip("/")
+        self.origin = (parts.scheme, parts.netloc)
         self.repository = repository
         self._token = token
+        self._opener = urllib.request.build_opener(_SameOriginRedirects(self.origin))
+        self._login: str | None = None
 
     def upsert(self, number: int, body: str, marker: str) -> tuple[str, int]:
         """Edit the comment that starts with ``marker``, or create it: ``(action, id)``."""
@@ -80,9 +102,11 @@ class IssueComments:
             self._call("PATCH", f"/repos/{self.repository}/issues/comments/{existing}", body)
             return "updated", existing
         created = self._call("POST", f"/repos/{self.repository}/issues/{number}/comments", body)
-        return "created", int(created["id"])
+        return "created", _comment_id(created, "POST comment")
 
     def _find(self, number: int, marker: str) -> int | None:
+        """The comment of ours that starts with ``marker``: written by a bot (the
+        workflow's token) or by the token's own user, never anybody else's."""
         url: str | None = (
             f"{self.api_url}/repos/{self.repository}/issues/{number}/comments?per_page={_PAGE}"
         )
@@ -90,13 +114,30 @@ class IssueComments:
             if url is None:
                 break
             page, headers = self._request("GET", url)
-            for comment in page if isinstance(page, list) else ():
-                text = comment.get("body") or ""
-                if isinstance(text, str) and text.startswith(marker):
-                    return int(comment["id"])
+            if not isinstance(page, list):
+                raise CommentError("GET comments: the API did not answer a list")
+            for comment in page:
+                if _starts_with(comment, marker) and self._ours(comment):
+                    return _comment_id(comment, "GET comments")
             match = _NEXT_LINK.search(headers.get("Link", ""))
             url = match.group(1) if match else None
+            if url is not None and _origin(url) != self.origin:
+                raise CommentError("GET comments: the next page is on another host; not followed")
         return None
+
+    def _ours(self, comment: dict[str, Any]) -> bool:
+        user = comment.get("user")
+        if not isinstance(user, dict):
+            return False
+        if user.get("type") == "Bot":
+            return True
+        if self._login is None:
+            try:
+                me, _ = self._request("GET", f"{self.api_url}/user")
+            except CommentError:
+                me = None  # the workflow's token may not read /user
+            self._login = str(me.get("login", "")) if isinstance(me, dict) else ""
+        return bool(self._login) and user.get("login") == self._login
 
     def _call(self, method: str, path: str, body: str) -> Any:
         data, _ = self._request(method, self.api_url + path, {"body": body})
@@ -117,34 +158,68 @@ class IssueComments:
                 "X-GitHub-Api-Version": "2022-11-28",
             },
         )
+        where = f"{method} {_path(url)}"
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+            with self._opener.open(request, timeout=_TIMEOUT_S) as response:
                 text = response.read().decode("utf-8", errors="replace")
                 headers = dict(response.headers.items())
         except urllib.error.HTTPError as exc:
-            raise CommentError(_http_problem(method, exc.code)) from None
-        except (urllib.error.URLError, OSError) as exc:
+            raise CommentError(_http_problem(where, exc.code, exc.headers)) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise CommentError(f"{method} {_path(url)}: cannot reach the API: {reason}") from None
+            raise CommentError(f"{where}: cannot reach the API: {reason}") from None
         try:
             return (json.loads(text) if text else None), headers
         except ValueError:
-            raise CommentError(f"{method} {_path(url)}: the API did not answer JSON") from None
+            raise CommentError(f"{where}: the API did not answer JSON") from None
 
 
-def _http_problem(method: str, status: int) -> str:
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the API's own scheme and host, so the token stays there."""
+
+    def __init__(self, origin: tuple[str, str]) -> None:
+        self.origin = origin
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if _origin(newurl) != self.origin:
+            raise urllib.error.URLError(f"redirected to another host ({_origin(newurl)[1]})")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _starts_with(comment: Any, marker: str) -> bool:
+    body = comment.get("body") if isinstance(comment, dict) else None
+    return isinstance(body, str) and body.startswith(marker)
+
+
+def _comment_id(comment: Any, where: str) -> int:
+    number = comment.get("id") if isinstance(comment, dict) else None
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise CommentError(f"{where}: the API's answer has no comment id")
+    return number
+
+
+def _http_problem(where: str, status: int, headers: Any) -> str:
+    if status == 403 and headers is not None and headers.get("X-RateLimit-Remaining") == "0":
+        return f"{where} answered HTTP 403: the API's rate limit is used up; the next run retries"
     if status in (401, 403):
         return (
-            f"{method} answered HTTP {status}: the token may not comment; give the job "
+            f"{where} answered HTTP {status}: the token may not comment; give the job "
             "`permissions: pull-requests: write`, or set the input comment: false"
         )
     if status == 404:
-        return f"{method} answered HTTP 404: no such pull request or repository for this token"
-    return f"{method} answered HTTP {status}"
+        return f"{where} answered HTTP 404: no such pull request or repository for this token"
+    return f"{where} answered HTTP {status}: the API failed; the next run retries"
 
 
 def _path(url: str) -> str:
-    return url.split("?", 1)[0]
+    return urllib.parse.urlsplit(url).path or url
 
 
 def api_url() -> str:

@@ -45,12 +45,15 @@ class BranchHistory:
     remote: str = "origin"
 
     def __post_init__(self) -> None:
-        if not self.branch or self.branch.startswith("-") or ".." in self.branch:
-            raise HistoryBranchError(f"history branch {self.branch!r} is not a branch name")
-        parts = Path(self.file).parts
-        if not self.file or Path(self.file).is_absolute() or ".." in parts:
+        if self.branch.startswith("-") or not _is_branch_name(self.branch):
             raise HistoryBranchError(
-                f"history file {self.file!r} must be a relative path inside the branch"
+                f"history branch {self.branch!r} is not a branch name (git check-ref-format)"
+            )
+        parts = self.file.split("/")
+        if any(part in ("", ".", "..") for part in parts) or "\\" in self.file:
+            raise HistoryBranchError(
+                f"history file {self.file!r} must be a relative path inside the branch, "
+                "such as models/mlgates.history.jsonl"
             )
 
     @property
@@ -58,13 +61,34 @@ class BranchHistory:
         return f"refs/heads/{self.branch}"
 
 
+def _is_branch_name(name: str) -> bool:
+    """Whether git accepts ``name`` as a branch name (``git check-ref-format --branch``)."""
+    try:
+        done = subprocess.run(
+            ["git", "check-ref-format", "--branch", name],
+            capture_output=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise HistoryBranchError("git is not installed on this runner") from None
+    return bool(name) and done.returncode == 0
+
+
 def fetch_history(history: BranchHistory, destination: Path) -> int:
-    """Write the branch's history file to ``destination``; the number of records in it."""
+    """Write the branch's history file to ``destination``; the number of lines in it.
+
+    The file is copied byte for byte: a line mlgates cannot read is skipped with a
+    warning when the history is read, as in any history file.
+    """
     commit = _fetch(history)
-    text = _read(history, commit) if commit else ""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_text(text, encoding="utf-8")
-    return sum(1 for line in text.splitlines() if line.strip())
+    data = _read(history, commit) if commit else b""
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)
+    except OSError as exc:
+        raise HistoryBranchError(f"cannot write {destination}: {exc.strerror or exc}") from None
+    return sum(1 for line in data.splitlines() if line.strip())
 
 
 def push_record(
@@ -80,23 +104,23 @@ def push_record(
         record = RunRecord.from_dict(json.loads(record_json)).to_dict()
     except (ValueError, RecordFormatError) as exc:
         raise HistoryBranchError(f"not a run record of mlgates run --json: {exc}") from None
-    line = json.dumps(record, separators=(",", ":"), allow_nan=False)
-    marker = f'"run_id":{json.dumps(record["run_id"])}'
+    line = json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    marker = f'"run_id":{json.dumps(record["run_id"])}'.encode()
     for attempt in range(1, attempts + 1):
         parent = _fetch(history)
-        text = _read(history, parent) if parent else ""
-        if marker in text:
+        data = _read(history, parent) if parent else b""
+        if marker in data:
             return attempt - 1
-        if text and not text.endswith("\n"):
-            text += "\n"  # a torn last line stays as it is, on a line of its own
-        commit = _commit(history, parent, text + line + "\n", record["run_id"])
+        if data and not data.endswith(b"\n"):
+            data += b"\n"  # a torn last line stays as it is, on a line of its own
+        commit = _commit(history, parent, data + line, record["run_id"])
         pushed = _git(
             history, "push", "--porcelain", history.remote, f"{commit}:{history.ref}", check=False
         )
         if pushed.returncode == 0:
             return attempt
         if not any(sign in pushed.stderr + pushed.stdout for sign in _REJECTED):
-            raise HistoryBranchError(_push_problem(history, pushed.stderr or pushed.stdout))
+            raise HistoryBranchError(_problem(history, "write", pushed.stderr or pushed.stdout))
         time.sleep(pause_s * attempt * (0.5 + random.random()))
     raise HistoryBranchError(
         f"{history.branch}: {attempts} pushes were refused because other runs pushed first; "
@@ -108,7 +132,7 @@ def _fetch(history: BranchHistory) -> str | None:
     """Fetch the branch; its commit, or ``None`` when the remote has no such branch."""
     listed = _git(history, "ls-remote", "--heads", history.remote, history.ref, check=False)
     if listed.returncode != 0:
-        raise HistoryBranchError(_push_problem(history, listed.stderr))
+        raise HistoryBranchError(_problem(history, "read", listed.stderr))
     if not listed.stdout.strip():
         return None
     local = f"refs/mlgates/history/{history.branch}"
@@ -121,16 +145,16 @@ def _fetch(history: BranchHistory) -> str | None:
     return _git(history, "rev-parse", "--verify", f"{local}^{{commit}}").stdout.strip()
 
 
-def _read(history: BranchHistory, commit: str) -> str:
+def _read(history: BranchHistory, commit: str) -> bytes:
     shown = _git(history, "cat-file", "-e", f"{commit}:{history.file}", check=False)
     if shown.returncode != 0:
-        return ""
-    return _git(history, "cat-file", "blob", f"{commit}:{history.file}").stdout
+        return b""
+    return _git_bytes(history, "cat-file", "blob", f"{commit}:{history.file}")
 
 
-def _commit(history: BranchHistory, parent: str | None, text: str, run_id: str) -> str:
-    """A commit on ``parent`` whose history file holds ``text``; the work tree is untouched."""
-    blob = _git(history, "hash-object", "-w", "--stdin", stdin=text).stdout.strip()
+def _commit(history: BranchHistory, parent: str | None, data: bytes, run_id: str) -> str:
+    """A commit on ``parent`` whose history file holds ``data``; the work tree is untouched."""
+    blob = _git_bytes(history, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
     with tempfile.TemporaryDirectory(prefix="mlgates-index-") as directory:
         index = {"GIT_INDEX_FILE": str(Path(directory) / "index")}
         if parent:
@@ -152,8 +176,15 @@ def _commit(history: BranchHistory, parent: str | None, text: str, run_id: str) 
     return _git(history, *arguments, env=_IDENTITY).stdout.strip()
 
 
-def _push_problem(history: BranchHistory, stderr: str) -> str:
+def _problem(history: BranchHistory, verb: str, stderr: str) -> str:
+    """Why the branch could not be read or written, and what fixes it."""
     detail = " ".join(stderr.strip().splitlines()[-2:]) or "no message"
+    if verb == "read":
+        return (
+            f"cannot read the history branch {history.branch!r} from remote {history.remote!r} "
+            f"of {history.repository}: {detail}; the repository must be a git checkout with "
+            "that remote (actions/checkout), or set the input history-branch: ''"
+        )
     return (
         f"cannot write the history branch {history.branch!r} to {history.remote!r}: {detail}; "
         "the job needs `permissions: contents: write` and a checkout that keeps its "
@@ -165,16 +196,15 @@ def _git(
     history: BranchHistory,
     *arguments: str,
     check: bool = True,
-    stdin: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     command = ["git", "-C", str(history.repository), *arguments]
     try:
         done = subprocess.run(
             command,
-            input=stdin,
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=_GIT_TIMEOUT_S,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
             check=False,
@@ -189,3 +219,22 @@ def _git(
         detail = " ".join(done.stderr.strip().splitlines()[-2:])
         raise HistoryBranchError(f"git {arguments[0]} failed: {detail}")
     return done
+
+
+def _git_bytes(history: BranchHistory, *arguments: str, stdin: bytes | None = None) -> bytes:
+    """``git`` with bytes in and out: history files are copied exactly, whatever they hold."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(history.repository), *arguments],
+            input=stdin,
+            capture_output=True,
+            timeout=_GIT_TIMEOUT_S,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise HistoryBranchError(f"git {arguments[0]} failed: {exc}") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise HistoryBranchError(f"git {arguments[0]} failed: {' '.join(detail)}")
+    return done.stdout

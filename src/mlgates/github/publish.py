@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgates.core import CheckResult, RecordFormatError, RunRecord, Status
+from mlgates.core import CheckResult, RecordFormatError, RunRecord, count_statuses
 from mlgates.github.workflow import ANNOTATIONS_PER_STEP, Annotation
 from mlgates.report.markdown import render_error_markdown, render_markdown
 
@@ -80,9 +80,10 @@ def _error_text(exit_code: int, stderr_path: Path | None) -> str:
 def step_outputs(outcome: RunOutcome, files: dict[str, str]) -> dict[str, str]:
     """The action's outputs: verdict, exit code, counts per status, run id and file paths."""
     record = outcome.record
-    counts = {status.value: 0 for status in Status}
-    for check in record.checks if record else ():
-        counts[check.status.value] += 1
+    counts = {
+        status.value: count
+        for status, count in count_statuses(record.checks if record else ()).items()
+    }
     blocking = sum(1 for c in record.checks if c.blocking) if record else 0
     return {
         "verdict": outcome.verdict,
@@ -127,26 +128,16 @@ def check_annotations(
     chosen: list[Annotation] = []
     left_out = 0
     for level, blocking in (("error", True), ("warning", False)):
-        checks = [
-            c
-            for c in outcome.record.checks
-            if c.blocking == blocking and c.status not in (Status.PASS, Status.SKIPPED)
-        ]
-        checks.sort(key=lambda c: -c.status.rank)
+        checks = sorted(
+            (c for c in outcome.record.checks if c.blocking == blocking and c.needs_attention),
+            key=lambda c: c.concern,
+        )
         for check in checks[:ANNOTATIONS_PER_STEP]:
             file, line = where.of(check)
-            chosen.append(Annotation(level, _message(check), f"mlgates {check.id}", file, line))
+            message = check.explained()[:_MESSAGE_CHARS]
+            chosen.append(Annotation(level, message, f"mlgates {check.id}", file, line))
         left_out += max(len(checks) - ANNOTATIONS_PER_STEP, 0)
     return chosen, left_out
-
-
-def _message(check: CheckResult) -> str:
-    facts = [f"{check.status.value}: {check.message}"]
-    if check.threshold:
-        facts.append(f"threshold: {check.threshold}")
-    if check.reason:
-        facts.append(f"reason: {check.reason}")
-    return "\n".join(facts)[:_MESSAGE_CHARS]
 
 
 class _Locator:
@@ -154,9 +145,10 @@ class _Locator:
 
     def __init__(self, config_file: Path | None, workspace: Path | None) -> None:
         self.workspace = (workspace or Path.cwd()).resolve()
-        self.file = self._relative(config_file) if config_file is not None else None
+        readable = config_file is not None and config_file.is_file()
+        self.file = self._relative(config_file) if config_file and readable else None
         self.stage_lines: dict[str, int] = {}
-        if config_file is not None:
+        if config_file is not None and readable:
             try:
                 text = config_file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):

@@ -15,18 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mlgates.github.workflow import Annotation, append_summary, emit, write_outputs
 from mlgates.text import printable
 
-if TYPE_CHECKING:
-    from mlgates.github.history_branch import BranchHistory
-
 _EXIT_OK = 0
-_EXIT_NOT_STORED = 2
+_EXIT_HISTORY_FAILED = 2  # the history could not be read, or the run not stored
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,12 +52,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         step = steps.add_parser(name, help=text)
         step.add_argument("--branch", required=True, help="the history branch")
         step.add_argument("--file", required=True, help="the history file inside the branch")
-        step.add_argument("--remote", default="origin")
+        step.add_argument("--remote", default="origin", help="the git remote (default origin)")
         step.add_argument("--repository", type=Path, default=Path("."), help="a git checkout")
         if name == "history-fetch":
             step.add_argument("--output", type=Path, required=True, help="where to write it")
         else:
             step.add_argument("--record", type=Path, required=True, help="the run's JSON record")
+    for step in steps.choices.values():
+        step.add_argument("--verbose", "-v", action="store_true", help="tracebacks of errors")
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +76,15 @@ def main(args: argparse.Namespace) -> int:
         "history-fetch": _history_fetch,
         "history-push": _history_push,
     }
+    if args.step in ("publish", "comment"):
+        # these never decide the verdict: whatever goes wrong is a warning, exit 0
+        try:
+            return handlers[args.step](args)
+        except Exception as exc:
+            if args.verbose:
+                traceback.print_exc()
+            _note("warning", f"{args.step} failed: {type(exc).__name__}: {exc}")
+            return _EXIT_OK
     return handlers[args.step](args)
 
 
@@ -122,9 +129,21 @@ def _comment(args: argparse.Namespace) -> int:
 
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     event = os.environ.get("GITHUB_EVENT_PATH")
-    pull = pull_request_of(Path(event) if event else None, repository)
+    event_name = os.environ.get("GITHUB_EVENT_NAME", "")
+    try:
+        pull = pull_request_of(event_name, Path(event) if event else None, repository)
+    except CommentError as exc:
+        _note("warning", f"no pull-request comment: {exc}")
+        return _EXIT_OK
     if pull is None:
-        print("mlgates: not a pull request event: no comment")
+        print(f"mlgates: a {event_name or 'non-pull-request'} event: no comment")
+        return _EXIT_OK
+    try:
+        comments = IssueComments(
+            api_url=api_url(), repository=repository, token=os.environ.get("GITHUB_TOKEN", "")
+        )
+    except CommentError as exc:
+        _note("warning", f"no pull-request comment: {exc}")
         return _EXIT_OK
     if pull.from_fork:
         _note(
@@ -137,9 +156,6 @@ def _comment(args: argparse.Namespace) -> int:
     marker = marker_for(args.key)
     body = summary(outcome, limit=COMMENT_LIMIT, links=_links(args.artifact_url), marker=marker)
     try:
-        comments = IssueComments(
-            api_url=api_url(), repository=repository, token=os.environ.get("GITHUB_TOKEN", "")
-        )
         action, number = comments.upsert(pull.number, body, marker)
     except CommentError as exc:
         _note("warning", f"no pull-request comment: {exc}")
@@ -149,41 +165,43 @@ def _comment(args: argparse.Namespace) -> int:
 
 
 def _history_fetch(args: argparse.Namespace) -> int:
-    from mlgates.github.history_branch import fetch_history
+    from mlgates.github.history_branch import BranchHistory, HistoryBranchError, fetch_history
 
-    return _on_branch(args, lambda history: fetch_history(history, args.output), "read")
+    try:
+        history = BranchHistory(args.repository, args.branch, args.file, args.remote)
+        count = fetch_history(history, args.output)
+    except HistoryBranchError as exc:
+        _note("error", f"cannot read the history: {exc}")
+        return _EXIT_HISTORY_FAILED
+    print(f"mlgates: {count} runs from {_where(args)}")
+    return _EXIT_OK
 
 
 def _history_push(args: argparse.Namespace) -> int:
-    from mlgates.github.history_branch import push_record
+    from mlgates.github.history_branch import BranchHistory, HistoryBranchError, push_record
 
     try:
         text = args.record.read_text(encoding="utf-8")
-    except OSError as exc:
-        _note("error", f"the run was not recorded: {args.record}: {exc.strerror or exc}")
-        return _EXIT_NOT_STORED
-    return _on_branch(args, lambda history: push_record(history, text), "write")
-
-
-def _on_branch(args: argparse.Namespace, step: Callable[[BranchHistory], int], verb: str) -> int:
-    """Run ``step`` on the history branch; a failure is an error annotation and exit 2."""
-    from mlgates.github.history_branch import BranchHistory, HistoryBranchError
-
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        _note("error", f"the run was not recorded: {args.record}: {detail or exc}")
+        return _EXIT_HISTORY_FAILED
     try:
-        count = step(BranchHistory(args.repository, args.branch, args.file, args.remote))
+        history = BranchHistory(args.repository, args.branch, args.file, args.remote)
+        pushes = push_record(history, text)
     except HistoryBranchError as exc:
-        what = "cannot read the history" if verb == "read" else "the run was not recorded"
-        _note("error", f"{what}: {exc}")
-        return _EXIT_NOT_STORED
-    where = f"{printable(args.branch)}:{printable(args.file)}"
-    if verb == "read":
-        print(f"mlgates: {count} runs from {where}")
-    elif count == 0:
-        print(f"mlgates: {where} already holds this run")
+        _note("error", f"the run was not recorded: {exc}")
+        return _EXIT_HISTORY_FAILED
+    if pushes == 0:
+        print(f"mlgates: {_where(args)} already holds this run")
     else:
-        retried = f" after {count - 1} concurrent pushes" if count > 1 else ""
-        print(f"mlgates: recorded the run on {where}{retried}")
+        retried = f" after {pushes - 1} concurrent pushes" if pushes > 1 else ""
+        print(f"mlgates: recorded the run on {_where(args)}{retried}")
     return _EXIT_OK
+
+
+def _where(args: argparse.Namespace) -> str:
+    return f"{printable(args.branch)}:{printable(args.file)}"
 
 
 def _links(artifact_url: str) -> list[tuple[str, str]]:

@@ -55,22 +55,13 @@ def _testcase(suite: ElementTree.Element, check: CheckResult) -> None:
         time="0",
     )
     properties = ElementTree.SubElement(case, "properties")
-    for name in _PROPERTIES:
-        value = getattr(check, name)
-        if value is not None:
-            shown = getattr(value, "value", value)
-            ElementTree.SubElement(
-                properties, "property", name=f"mlgates.{name}", value=_clean(str(shown))
-            )
-    if check.interval is not None:
-        ElementTree.SubElement(
-            properties, "property", name="mlgates.interval", value=str(list(check.interval))
-        )
+    for name, value in junit_properties(check):
+        ElementTree.SubElement(properties, "property", name=name, value=_clean(str(value)))
     if check.blocking:
         failure = ElementTree.SubElement(
             case, "failure", message=_clean(check.message), type=check.status.value
         )
-        failure.text = _clean(_failure_text(check))
+        failure.text = _clean(check.explained())
     elif check.status is Status.SKIPPED:
         ElementTree.SubElement(case, "skipped", message=_clean(check.message))
     elif check.status is not Status.PASS:
@@ -78,15 +69,17 @@ def _testcase(suite: ElementTree.Element, check: CheckResult) -> None:
         out.text = _clean(f"{check.status.value} (does not block): {check.message}")
 
 
-def _failure_text(check: CheckResult) -> str:
-    facts = [f"{check.status.value.upper()} {check.id}: {check.message}"]
-    if check.value is not None:
-        facts.append(f"value {check.shown(check.value)}")
-    if check.bound is not None:
-        facts.append(f"bound {check.shown(check.bound)}")
-    if check.origin is not None:
-        facts.append(f"from {check.origin}")
-    return "\n".join(facts)
+def junit_properties(check: CheckResult) -> list[tuple[str, object]]:
+    """``(name, value)`` of the properties a check's testcase carries, ``mlgates.status``
+    first; the same for ``mlgates run --junitxml`` and ``pytest --mlgates --junitxml``."""
+    found: list[tuple[str, object]] = []
+    for name in _PROPERTIES:
+        value = getattr(check, name)
+        if value is not None:
+            found.append((f"mlgates.{name}", getattr(value, "value", value)))
+    if check.interval is not None:
+        found.append(("mlgates.interval", list(check.interval)))
+    return found
 
 
 def _clean(text: str) -> str:

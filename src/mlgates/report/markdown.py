@@ -70,7 +70,7 @@ def render_markdown(
         tables = [
             (gate.stage, sorted(chosen, key=lambda c: -c.status.rank))
             for gate in record.gates
-            if (chosen := [c for c in gate.checks if _not_passed(c) and c.blocking == blocking])
+            if (chosen := [c for c in gate.checks if c.needs_attention and c.blocking == blocking])
         ]
         if tables and not budget.omitted:
             budget.take_all(["", f"### {heading}"])
@@ -78,7 +78,7 @@ def render_markdown(
             budget.table(
                 ["", f"{_text(stage)} check", "value", "bound", "message"], checks, _problem_row
             )
-    rest = [c for c in record.checks if not _not_passed(c)]
+    rest = [c for c in record.checks if not c.needs_attention]
     if rest and not budget.omitted:
         budget.take_all(
             ["", f"<details><summary>{len(rest)} checks passed or were skipped</summary>"]
@@ -102,17 +102,13 @@ def render_error_markdown(
     return "\n".join(lines)
 
 
-def _not_passed(check: CheckResult) -> bool:
-    return check.status not in (Status.PASS, Status.SKIPPED)
-
-
 def _verdict_lines(record: RunRecord, title: str) -> list[str]:
     checks = record.checks
     blocking = [c for c in checks if c.blocking]
     if record.blocked:
         heading = f"## ❌ {_text(title)}: blocked · {len(blocking)} of {len(checks)} checks block"
     else:
-        warned = sum(1 for c in checks if _not_passed(c))
+        warned = sum(1 for c in checks if c.needs_attention)
         tail = f", {warned} with warnings" if warned else ""
         heading = f"## ✅ {_text(title)}: passed · {len(checks)} checks{tail}"
     lines = [heading, ""]
@@ -135,9 +131,7 @@ def _stage_table(gates: Sequence[GateResult]) -> list[str]:
     header = ["stage", "verdict", *(s.value for s in statuses), "time"]
     lines = [_row(header), _row(["---", "---"] + ["--:"] * (len(statuses) + 1))]
     for gate in gates:
-        counts = {s: 0 for s in statuses}
-        for check in gate.checks:
-            counts[check.status] += 1
+        counts = gate.counts()
         verdict = "❌ blocked" if gate.blocked else f"{_ICONS[gate.status]} {gate.status.value}"
         cells = [_text(gate.stage), verdict, *(str(counts[s] or "") for s in statuses)]
         lines.append(_row([*cells, f"{gate.duration_s:.1f} s"]))

@@ -30,19 +30,16 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
     checks = record.checks
     id_width = min(max((len(c.id) for c in checks), default=10), 48)
     for check in checks:
-        if not verbose and check.status in (Status.PASS, Status.SKIPPED):
+        if not verbose and not check.needs_attention:
             continue
-        quiet = check.blocking or check.status in (Status.PASS, Status.SKIPPED)
+        quiet = check.blocking or not check.needs_attention
         mark = _MARKS[check.status] + ("" if quiet else "*")
         shown_id = printable(check.id, keep_newlines=False)
         line = f"{mark:<8} {shown_id:<{id_width}}  {printable(check.message, keep_newlines=False)}"
         lines.append(line if width is None or len(line) <= width else line[: width - 3] + "...")
-    counts = {status: 0 for status in Status}
-    for check in checks:
-        counts[check.status] += 1
-    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    summary = ", ".join(f"{n} {s.value}" for s, n in record.counts().items() if n)
     verdict = "BLOCKED" if record.blocked else "PASSED"
     lines.append(f"{verdict}: {summary} ({len(checks)} checks)")
-    if any(not c.blocking and c.status not in (Status.PASS, Status.SKIPPED) for c in checks):
+    if any(not c.blocking and c.needs_attention for c in checks):
         lines.append('* does not block (severity warn or on_inconclusive = "warn")')
     return "\n".join(lines)

@@ -179,9 +179,31 @@ def _schema_dtype(series: pd.Series, *, nullable: bool, nested: bool) -> tuple[A
                     "booleans with missing values: read as object, or as bool "
                     "from a batch without missing values; the dtype is not checked"
                 )
+    if not nested and _holds_text(series):
+        return None, (
+            f"text ({dtype}): read as object, str or string[pyarrow] depending on the pandas "
+            "release and the file's reader; the dtype is not checked (data::types checks "
+            "the family)"
+        )
     if not _dtype_round_trips(dtype):
         return None, f"dtype {dtype} cannot be stored in a schema file; it is not checked"
     return dtype, None
+
+
+def _holds_text(series: pd.Series) -> bool:
+    """Whether ``series`` is a column of strings, whichever pandas dtype holds them."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow
+
+        kind = dtype.pyarrow_dtype
+        return bool(pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind))
+    if pd.api.types.is_object_dtype(dtype):
+        present = series.dropna()
+        return bool(len(present)) and all(isinstance(value, str) for value in present)
+    return False
 
 
 def _dtype_round_trips(dtype: Any) -> bool:
