@@ -59,6 +59,7 @@ deepchecks-tests: $(DC_STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py
 	$(BIN)/python benchmarks/performance_gate.py
+	$(BIN)/python benchmarks/ci_outputs.py
 
 clean:
 	rm -rf $(VENV) $(DC_VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache
