@@ -3,10 +3,12 @@ checked against its JSON Schema."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,19 +38,29 @@ def copy_example(destination: Path) -> Path:
     deepchecks environment's) the copy's data and models are rebuilt by its
     ``make_example.py``, so the tests run what a user of that release would.
     """
+    ignore = shutil.ignore_patterns(".mlgates", "__pycache__")
+    shutil.copytree(_usable_example(), destination, ignore=ignore)
+    return destination
+
+
+@functools.cache
+def _usable_example() -> Path:
+    """The example itself, or once per process a copy rebuilt for this scikit-learn."""
     import sklearn
 
-    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns(".mlgates", "__pycache__"))
-    saved = json.loads((destination / "models" / "versions.json").read_text(encoding="utf-8"))
-    if saved["scikit-learn"] != sklearn.__version__:
-        subprocess.run(
-            [sys.executable, "make_example.py"],
-            cwd=destination,
-            capture_output=True,
-            check=True,
-            timeout=600,
-        )
-    return destination
+    saved = json.loads((EXAMPLE / "models" / "versions.json").read_text(encoding="utf-8"))
+    if saved["scikit-learn"] == sklearn.__version__:
+        return EXAMPLE
+    rebuilt = Path(tempfile.mkdtemp(prefix="mlgates-example-")) / "credit"
+    shutil.copytree(EXAMPLE, rebuilt, ignore=shutil.ignore_patterns(".mlgates", "__pycache__"))
+    subprocess.run(
+        [sys.executable, "make_example.py"],
+        cwd=rebuilt,
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    return rebuilt
 
 
 @pytest.fixture(scope="session")
