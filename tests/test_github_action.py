@@ -191,6 +191,16 @@ def _inputs(config: str, **extra: str) -> dict[str, str]:
     return {"config": config, "version": "preinstalled", "comment": "false", **extra}
 
 
+def _has_history_branch(repository: Path) -> bool:
+    remote = repository.parent / "origin.git"
+    done = subprocess.run(
+        ["git", "-C", str(remote), "rev-parse", "--verify", "mlgates-history"],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
 def _branch_records(repository: Path, file: str) -> list[dict[str, Any]]:
     remote = repository.parent / "origin.git"
     text = _git(remote, "show", f"mlgates-history:{file}")
@@ -269,12 +279,7 @@ def test_a_config_error_fails_the_step_with_exit_2_and_records_nothing(repositor
     assert "traget" in error.message and error.properties["file"] == "examples/credit/broken.toml"
     assert "nothing judged" in run.summary
     assert run.step("Record the run on the history branch").output.startswith("mlgates: nothing")
-    done = subprocess.run(
-        ["git", "-C", str(repository.parent / "origin.git"), "rev-parse", "mlgates-history"],
-        capture_output=True,
-        check=False,
-    )
-    assert done.returncode != 0  # no branch: nothing was recorded
+    assert not _has_history_branch(repository)  # nothing was recorded
 
 
 def test_workflow_commands_in_the_data_are_inert_and_annotations_escaped(repository: Path):
@@ -584,12 +589,7 @@ def test_a_storage_uri_replaces_the_branch(repository: Path, tmp_path: Path):
     )
     assert run.outputs["verdict"] == "passed"
     assert not run.step("history").ran and store.is_file()
-    done = subprocess.run(
-        ["git", "-C", str(tmp_path / "origin.git"), "rev-parse", "mlgates-history"],
-        capture_output=True,
-        check=False,
-    )
-    assert done.returncode != 0
+    assert not _has_history_branch(repository)
 
 
 def test_installs_mlgates_from_the_actions_own_checkout(repository: Path):
@@ -644,29 +644,12 @@ def test_publish_shows_ten_annotations_of_each_kind_and_counts_the_rest(tmp_path
     )
     (tmp_path / "run.json").write_text(json.dumps(record.to_dict()))
     (tmp_path / "mlgates.toml").write_text('[mlgates]\n\n[data]\ncurrent = "x.csv"\n')
-    env = {
-        **os.environ,
-        "GITHUB_OUTPUT": str(tmp_path / "out"),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
-        "GITHUB_WORKSPACE": str(tmp_path),
-    }
-    done = subprocess.run(
-        [
-            str(BIN / "mlgates"),
-            "github",
-            "publish",
-            "--exit-code",
-            "1",
-            "--json",
-            "run.json",
-            "--config",
-            "mlgates.toml",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = _step(
+        ["publish", "--exit-code=1", "--json=run.json", "--config=mlgates.toml"],
+        tmp_path,
+        GITHUB_OUTPUT=str(tmp_path / "out"),
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary"),
+        GITHUB_WORKSPACE=str(tmp_path),
     )
     assert done.returncode == 0, done.stderr
     commands = parse_commands(done.stdout)

@@ -157,11 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("mlgates: interrupted: nothing was recorded", file=sys.stderr)
             return EXIT_USAGE
         except Exception as exc:  # a bug in mlgates or a stage: never mistaken for a verdict
-            if getattr(args, "verbose", False):
+            if args.verbose:
                 traceback.print_exc()
             print(
                 f"mlgates: internal error: {type(exc).__name__}: {printable(str(exc))}"
-                + ("" if getattr(args, "verbose", False) else " (run with -v for the traceback)"),
+                + ("" if args.verbose else " (run with -v for the traceback)"),
                 file=sys.stderr,
             )
             return EXIT_INTERNAL

@@ -98,6 +98,10 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
+PYTEST_OPTIONS: tuple[Option, ...] = tuple(o for o in OPTIONS if not o.cli_only)
+"""The options ``pytest --mlgates`` takes, as ``--mlgates-<flag>``."""
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What a user asked of one run, whichever adapter started it."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mlgates.options import OPTIONS
+from mlgates.options import PYTEST_OPTIONS
 from mlgates.text import printable
 
 if TYPE_CHECKING:
@@ -46,9 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--mlgates", action="store_true", help="collect the mlgates config and run its gates"
     )
-    for option in OPTIONS:
-        if not option.cli_only:
-            group.addoption(option.pytest_flag, dest=option.pytest_dest, **option.arguments())
+    for option in PYTEST_OPTIONS:
+        group.addoption(option.pytest_flag, dest=option.pytest_dest, **option.arguments())
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -317,6 +316,6 @@ class CheckItem(pytest.Item):
 
 def _shown(text: str) -> str:
     """``text`` for the terminal: control characters escaped, CLI flags in pytest spelling."""
-    for option in (o for o in OPTIONS if not o.cli_only):
+    for option in PYTEST_OPTIONS:
         text = re.sub(rf"(?<![\w-]){re.escape(option.flags[0])}\b", option.pytest_flag, text)
     return printable(text)

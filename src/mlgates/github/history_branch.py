@@ -149,12 +149,12 @@ def _read(history: BranchHistory, commit: str) -> bytes:
     shown = _git(history, "cat-file", "-e", f"{commit}:{history.file}", check=False)
     if shown.returncode != 0:
         return b""
-    return _git_bytes(history, "cat-file", "blob", f"{commit}:{history.file}")
+    return _git_bytes(history, "cat-file", "blob", f"{commit}:{history.file}").stdout
 
 
 def _commit(history: BranchHistory, parent: str | None, data: bytes, run_id: str) -> str:
     """A commit on ``parent`` whose history file holds ``data``; the work tree is untouched."""
-    blob = _git_bytes(history, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
+    blob = _git_bytes(history, "hash-object", "-w", "--stdin", stdin=data).stdout.decode().strip()
     with tempfile.TemporaryDirectory(prefix="mlgates-index-") as directory:
         index = {"GIT_INDEX_FILE": str(Path(directory) / "index")}
         if parent:
@@ -198,13 +198,29 @@ def _git(
     check: bool = True,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    command = ["git", "-C", str(history.repository), *arguments]
+    """``git`` in the checkout, its output as text (for refs, hashes and messages)."""
+    done = _git_bytes(history, *arguments, check=check, env=env)
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode("utf-8", errors="replace"),
+        done.stderr.decode("utf-8", errors="replace"),
+    )
+
+
+def _git_bytes(
+    history: BranchHistory,
+    *arguments: str,
+    stdin: bytes | None = None,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """``git`` in the checkout with bytes in and out: history files are copied exactly."""
     try:
         done = subprocess.run(
-            command,
+            ["git", "-C", str(history.repository), *arguments],
+            input=stdin,
             capture_output=True,
-            encoding="utf-8",
-            errors="replace",
             timeout=_GIT_TIMEOUT_S,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
             check=False,
@@ -216,25 +232,6 @@ def _git(
             f"git {arguments[0]} took over {_GIT_TIMEOUT_S} s; the history was not changed"
         ) from None
     if check and done.returncode != 0:
-        detail = " ".join(done.stderr.strip().splitlines()[-2:])
-        raise HistoryBranchError(f"git {arguments[0]} failed: {detail}")
-    return done
-
-
-def _git_bytes(history: BranchHistory, *arguments: str, stdin: bytes | None = None) -> bytes:
-    """``git`` with bytes in and out: history files are copied exactly, whatever they hold."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(history.repository), *arguments],
-            input=stdin,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_S,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise HistoryBranchError(f"git {arguments[0]} failed: {exc}") from None
-    if done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        detail = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-2:]
         raise HistoryBranchError(f"git {arguments[0]} failed: {' '.join(detail)}")
-    return done.stdout
+    return done

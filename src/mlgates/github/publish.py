@@ -73,25 +73,25 @@ def _error_text(exit_code: int, stderr_path: Path | None) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     errors = [line for line in lines if re.match(r"mlgates: (internal )?error", line)]
     chosen = "\n".join(errors or lines[-5:])
-    meaning = EXIT_MEANINGS.get(exit_code, "the run stopped before a verdict")
-    return (chosen or f"mlgates exited with code {exit_code} ({meaning})")[-_MESSAGE_CHARS:]
+    fallback = f"mlgates exited with code {exit_code} ({_meaning(exit_code)})"
+    return (chosen or fallback)[-_MESSAGE_CHARS:]
+
+
+def _meaning(exit_code: int) -> str:
+    return EXIT_MEANINGS.get(exit_code, "the run stopped before a verdict")
 
 
 def step_outputs(outcome: RunOutcome, files: dict[str, str]) -> dict[str, str]:
     """The action's outputs: verdict, exit code, counts per status, run id and file paths."""
     record = outcome.record
-    counts = {
-        status.value: count
-        for status, count in count_statuses(record.checks if record else ()).items()
-    }
-    blocking = sum(1 for c in record.checks if c.blocking) if record else 0
+    checks = record.checks if record else ()
     return {
         "verdict": outcome.verdict,
         "exit-code": str(outcome.exit_code),
         "run-id": record.run_id if record else "",
-        "checks": str(len(record.checks)) if record else "0",
-        "blocking": str(blocking),
-        **{name: str(count) for name, count in counts.items()},
+        "checks": str(len(checks)),
+        "blocking": str(sum(1 for c in checks if c.blocking)),
+        **{status.value: str(count) for status, count in count_statuses(checks).items()},
         **files,
     }
 
@@ -107,9 +107,11 @@ def summary(
     """The Markdown summary of the run, or of why nothing was judged."""
     if outcome.record is not None:
         return render_markdown(outcome.record, limit=limit, links=links, marker=marker, title=title)
-    meaning = EXIT_MEANINGS.get(outcome.exit_code, "the run stopped before a verdict")
     return render_error_markdown(
-        f"exit {outcome.exit_code}: {meaning}", outcome.error or "", marker=marker, title=title
+        f"exit {outcome.exit_code}: {_meaning(outcome.exit_code)}",
+        outcome.error or "",
+        marker=marker,
+        title=title,
     )
 
 

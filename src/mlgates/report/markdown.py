@@ -68,7 +68,7 @@ def render_markdown(
     # what blocks comes first, so that a cut never hides it behind warnings
     for heading, blocking in (("Checks that block", True), ("Checks that warn", False)):
         tables = [
-            (gate.stage, sorted(chosen, key=lambda c: -c.status.rank))
+            (gate.stage, sorted(chosen, key=lambda c: c.concern))
             for gate in record.gates
             if (chosen := [c for c in gate.checks if c.needs_attention and c.blocking == blocking])
         ]
