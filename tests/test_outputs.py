@@ -862,6 +862,48 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_run(
     assert not (project / ".mlgates").exists() and not (project / "out.txt").exists()
 
 
+def test_an_output_below_a_file_is_refused_before_anything_is_written(project: Path):
+    write_config(project, CONFIG)
+    (project / "blocker").write_text("a file, not a directory")
+    done = mlgates("run", "--json", "ok.json", "--junitxml", "blocker/j.xml", cwd=project)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--junitxml: " in done.stderr and "blocker is not a directory" in done.stderr
+    assert not (project / "ok.json").exists() and not (project / ".mlgates").exists()
+
+
+def test_outputs_written_before_a_failing_one_are_removed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """No output may describe a run that was not recorded (the exit code says 2)."""
+    import mlgates.session as session_module
+    from mlgates.core import InputError
+    from mlgates.options import RunOptions
+    from mlgates.session import GateSession
+
+    write_config(project, CONFIG)
+    monkeypatch.chdir(project)
+    real_write = session_module._write
+
+    def write(path: Path, text: str, *, what: str) -> None:
+        if what == "--junitxml":
+            raise InputError(f"cannot write the {what} {path}: No space left on device")
+        real_write(path, text, what=what)
+
+    monkeypatch.setattr(session_module, "_write", write)
+    options = RunOptions(json=Path("run.json"), summary=Path("s.md"), junitxml=Path("j.xml"))
+    session = GateSession(options, source="library")
+    with pytest.raises(InputError, match="No space left"):
+        session.publish(session.run())
+    outputs = (".json", ".md", ".xml", ".html")
+    leftovers = [
+        p.name
+        for p in project.rglob("*")
+        if p.suffix in outputs and "cache" not in p.relative_to(project).parts  # profiles
+    ]
+    assert leftovers == []
+    assert session.store.records() == []
+
+
 def test_history_option_names_the_store_relative_to_the_working_directory(project: Path):
     write_config(project, CONFIG)
     work = project / "ci"

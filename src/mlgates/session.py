@@ -152,20 +152,29 @@ class GateSession:
     # -- outputs ---------------------------------------------------------------------
 
     def publish(self, record: RunRecord) -> Outputs:
-        """Write the report and the JSON, then append to the history (last, so a failed
-        output leaves no record)."""
+        """Write the report and the other outputs, then append to the history (last, so
+        a failed output leaves no record). When one output cannot be written, those
+        already written by this call are removed: no output describes a run that was
+        not recorded."""
         from mlgates.report import render_html, render_junit, render_markdown
 
         report = self.report_path
-        if report is not None:
-            _write(report, render_html(record, self.history), what="report")
         renderers = {
+            "report": lambda: render_html(record, self.history),
             "json": lambda: json.dumps(record.to_dict(), indent=2, allow_nan=False),
             "summary": lambda: render_markdown(record),
             "junitxml": lambda: render_junit(record),
         }
-        for name, path in self.files.items():
-            _write(path, renderers[name](), what=f"--{name}")
+        planned = {"report": report, **self.files} if report is not None else dict(self.files)
+        written: list[Path] = []
+        try:
+            for name, path in planned.items():
+                _write(path, renderers[name](), what="report" if name == "report" else f"--{name}")
+                written.append(path)
+        except InputError:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
         outputs = Outputs(history=None, report=report, **self.files)
         if self.options.no_history:
             return outputs
@@ -202,6 +211,8 @@ class GateSession:
                 problem = f"{path} is also the {taken[resolved]}; give each output its own file"
             elif path.exists() and not path.is_file():
                 problem = f"{path} exists and is not a regular file; the {name} needs a file"
+            elif (blocker := _not_a_directory(path.parent)) is not None:
+                problem = f"{blocker} is not a directory, so {path} cannot be written"
             taken.setdefault(resolved, name)
             if problem is None:
                 continue
@@ -234,6 +245,15 @@ def _write(path: Path, text: str, *, what: str) -> None:
         write_text_atomically(path, text)
     except OSError as exc:
         raise InputError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _not_a_directory(directory: Path) -> Path | None:
+    """The nearest existing ancestor of ``directory`` (itself included) when it is not a
+    directory, else ``None``: where a file stands in the way of creating ``directory``."""
+    for candidate in (directory, *directory.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def _resolved(path: Path) -> Path:
