@@ -350,7 +350,14 @@ def load_config(
     parsed: dict[str, Any] = {}
     for name in known:
         if name in document and stages:
-            reader = top.sub(name, top.table(name))
+            reader = TableReader(
+                top.table(name),
+                file=display,
+                prefix=top.key(name),
+                root=root,
+                source=source,
+                stages=dict(parsed),
+            )
             parsed[name] = get_stage(name).parse_config(reader)
             reader.finish()
     if stages and not parsed:

@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP = "mlgates.stages"
 BUILTIN_STAGES = {
     "data": "mlgates.stages.data:DataStage",
     "performance": "mlgates.stages.performance:PerformanceStage",
+    "fairness": "mlgates.stages.fairness:FairnessStage",
 }
 """Built-in stages in run order: name -> ``module:attribute``."""
 

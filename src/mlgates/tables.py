@@ -134,12 +134,16 @@ class TableReader:
         prefix: str,
         root: Path,
         source: SourceLines | None = None,
+        stages: Mapping[str, Any] | None = None,
     ) -> None:
         self.data = data
         self.file = file
         self.prefix = prefix
         self.root = root
         self.source = source
+        self.stages: Mapping[str, Any] = stages if stages is not None else {}
+        """The configs of the stages parsed before this table's (run order), by name: a
+        stage that judges another's models reads them here."""
         self._seen: set[str] = set()
 
     def key(self, name: str) -> str:
@@ -269,7 +273,12 @@ class TableReader:
     def sub(self, name: str, data: Mapping[str, Any]) -> TableReader:
         """A reader for a nested table."""
         return TableReader(
-            data, file=self.file, prefix=self.key(name), root=self.root, source=self.source
+            data,
+            file=self.file,
+            prefix=self.key(name),
+            root=self.root,
+            source=self.source,
+            stages=self.stages,
         )
 
     def origin(self, key: str, text: str) -> Origin:

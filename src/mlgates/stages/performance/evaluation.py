@@ -351,6 +351,24 @@ def evaluate(config: PerformanceConfig, context: Context) -> Evaluation:
     )
 
 
+def shared_evaluation(config: PerformanceConfig, context: Context) -> Evaluation:
+    """:func:`evaluate`, once per run for the same models, data and labels: the
+    performance and fairness gates share it."""
+    key = (
+        "evaluation",
+        config.candidate,
+        config.baseline,
+        config.data,
+        config.target,
+        config.task,
+        config.positive,
+        config.features,
+        config.exclude,
+        config.trusted,
+    )
+    return context.memo(key, lambda: evaluate(config, context))
+
+
 def perturbed_scores(
     config: PerformanceConfig, context: Context, evaluation: Evaluation
 ) -> tuple[Scored, Scored]:
@@ -418,4 +436,4 @@ def _is_numeric(values: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(values)) and not pd.api.types.is_bool_dtype(values)
 
 
-__all__ = ["Evaluation", "Scored", "evaluate", "perturbed_scores"]
+__all__ = ["Evaluation", "Scored", "evaluate", "perturbed_scores", "shared_evaluation"]

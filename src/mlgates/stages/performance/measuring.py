@@ -34,8 +34,8 @@ from mlgates.core import ConfigError, Status
 from mlgates.stages.performance.evaluation import (
     Evaluation,
     Scored,
-    evaluate,
     perturbed_scores,
+    shared_evaluation,
 )
 from mlgates.stages.performance.metrics import (
     NEEDS_BOTH_CLASSES,
@@ -88,9 +88,7 @@ class PerformanceRun:
     def __init__(self, config: PerformanceConfig, context: Context) -> None:
         self.config = config
         self.context = context
-        self.evaluation: Evaluation = context.memo(
-            ("performance-evaluation", id(config)), lambda: evaluate(config, context)
-        )
+        self.evaluation: Evaluation = shared_evaluation(config, context)
         self._functions: dict[str, Callable[..., Any]] = {}
         self._statistics: list[Statistic] = []
 

@@ -1,0 +1,494 @@
+"""Measuring the group checks: per-group metrics and disparities, with intervals.
+
+Every group metric is computed for every group of every grouping, for the
+candidate and the baseline on the same rows. A binary classifier's rates come
+from confusion counts per group (:mod:`mlgates.stats.groups`), resampled
+within groups as multinomial counts; any other metric is scored by the
+performance gate's scorers on each group's rows, resampled within groups row
+by row. Both models share every resample, so differences are paired.
+
+A group with fewer than ``min_group_size`` rows (or, for a rate of the
+positive or negative rows, fewer than 10 of them) is not judged: its checks
+are inconclusive, and it takes no part in the other groups' disparities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed
+from mlgates.core import ConfigError, Status
+from mlgates.stages.fairness.groups import build_groupings
+from mlgates.stages.fairness.settings import (
+    ALIASES,
+    DISPARITIES,
+    FairnessConfig,
+)
+from mlgates.stages.performance.evaluation import Evaluation, shared_evaluation
+from mlgates.stages.performance.measuring import MIN_CLASS_ROWS
+from mlgates.stages.performance.metrics import NEEDS_BOTH_CLASSES, point, scorer
+from mlgates.stats.groups import (
+    DENOMINATORS,
+    RATES,
+    Grouping,
+    cell_counts,
+    denominator,
+    group_gaps,
+    overall_gaps,
+    rate_of,
+    resample_cells,
+    stratified_weights,
+)
+from mlgates.stats.paired import percentile_bounds
+from mlgates.stats.scoring import Classified
+from mlgates.text import format_number
+
+if TYPE_CHECKING:
+    from mlgates.context import Context
+
+_READABLE = {
+    "selection_rate": "selection rate",
+    "tpr": "TPR",
+    "fpr": "FPR",
+    "fnr": "FNR",
+    "tnr": "TNR",
+}
+
+
+def readable(metric: str) -> str:
+    """A metric's name as prose."""
+    return _READABLE.get(metric, metric)
+
+
+@dataclass(frozen=True)
+class GroupValues:
+    """One metric on one grouping: row 0 the point values, rows 1.. the bootstrap
+    replicates; ``judged[g]`` false with ``why[g]`` for a group too small to judge."""
+
+    metric: str
+    grouping: Grouping
+    sizes: NDArray[np.float64]  # rows per group
+    candidate: NDArray[np.float64]  # (1 + resamples, groups)
+    baseline: NDArray[np.float64]
+    overall_candidate: NDArray[np.float64]  # (1 + resamples,)
+    overall_baseline: NDArray[np.float64]
+    judged: NDArray[np.bool_]
+    why: tuple[str, ...]
+
+    def only_judged(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``values`` with NaN for the groups not judged."""
+        return np.where(self.judged, values, np.nan)
+
+
+class FairnessRun:
+    """Measures the planned group checks of one run."""
+
+    def __init__(self, config: FairnessConfig, context: Context) -> None:
+        self.config = config
+        self.context = context
+        self.evaluation: Evaluation = shared_evaluation(config.models, context)
+        display = context.display(config.data)
+        self.groupings: list[Grouping] = context.memo(
+            (
+                "fairness-groupings",
+                config.data,
+                config.sensitive,
+                config.groupings,
+                tuple(sorted(config.bins.items())),
+            ),
+            lambda: build_groupings(self.evaluation.frame, config, display),
+        )
+        self._values: dict[tuple[str, str, bool], GroupValues] = {}
+        self._cell_cache: dict[tuple[str, bool], NDArray[np.float64]] = {}
+        seeds = np.random.SeedSequence(config.seed).spawn(len(self.groupings))
+        self._seeds = {g.name: seed for g, seed in zip(self.groupings, seeds, strict=True)}
+
+    # -- groups ---------------------------------------------------------------------------
+
+    def members(
+        self, check: PlannedCheck, replaced: Collection[str] = ()
+    ) -> list[tuple[Grouping, int]]:
+        """The (grouping, group) pairs a check is measured on: every group for a family
+        but those in ``replaced``, else the one its selector names (none when no such
+        group occurs)."""
+        found = []
+        for grouping in self.groupings:
+            for code, label in enumerate(grouping.labels):
+                if (check.family and label not in replaced) or label == check.selector:
+                    found.append((grouping, code))
+        return found
+
+    def all_labels(self) -> list[str]:
+        """Every group's selector."""
+        return [label for g in self.groupings for label in g.labels]
+
+    # -- values -------------------------------------------------------------------------
+
+    def values(self, metric: str, grouping: Grouping, resampled: bool) -> GroupValues:
+        """``metric`` on every group of ``grouping``, with replicates when ``resampled``."""
+        metric = ALIASES.get(metric, metric)
+        key = (metric, grouping.name, resampled)
+        if key not in self._values:
+            if not resampled and (metric, grouping.name, True) in self._values:
+                self._values[key] = self._values[(metric, grouping.name, True)]
+            elif self._fast(metric):
+                self._values[key] = self._from_cells(metric, grouping, resampled)
+            else:
+                self._values[key] = self._from_rows(metric, grouping, resampled)
+        return self._values[key]
+
+    def _fast(self, metric: str) -> bool:
+        data = self.evaluation.candidate.data
+        binary = isinstance(data, Classified) and data.classes == 2
+        if metric in RATES and metric not in ("accuracy",) and not binary:
+            if metric in ("precision", "f1", "balanced_accuracy"):
+                return False
+            task = self.evaluation.task
+            raise ConfigError(
+                f"{metric} is a rate of a binary classifier's positive predictions; this "
+                f"evaluation is {task}: use accuracy or another metric of the task",
+                key="fairness.checks",
+            )
+        return binary and metric in RATES
+
+    def _cells(self, grouping: Grouping, resampled: bool) -> NDArray[np.float64]:
+        """``(1 + resamples, groups, 8)`` cell counts: the data, then the resamples."""
+        key = (grouping.name, resampled)
+        if key not in self._cell_cache:
+            candidate = self.evaluation.candidate.data
+            baseline = self.evaluation.baseline.data
+            assert isinstance(candidate, Classified) and isinstance(baseline, Classified)
+            positive = candidate.positive
+            counts = cell_counts(
+                grouping.codes,
+                len(grouping.labels),
+                candidate.truth == positive,
+                candidate.predicted == positive,
+                baseline.predicted == positive,
+            )
+            layers = [counts[None]]
+            if resampled:
+                rng = np.random.default_rng(self._seeds[grouping.name])
+                layers.append(resample_cells(counts, self.config.resamples, rng))
+            self._cell_cache[key] = np.concatenate(layers, axis=0)
+        return self._cell_cache[key]
+
+    def _from_cells(self, metric: str, grouping: Grouping, resampled: bool) -> GroupValues:
+        cells = self._cells(grouping, resampled)
+        totals = cells.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            candidate, baseline = rate_of(metric, cells, 0), rate_of(metric, cells, 1)
+            overall = rate_of(metric, totals, 0), rate_of(metric, totals, 1)
+        sizes = cells[0].sum(axis=-1)
+        among = denominator(metric, cells[0])
+        judged, why = self._judge_sizes(metric, grouping, sizes, among)
+        return GroupValues(metric, grouping, sizes, candidate, baseline, *overall, judged, why)
+
+    def _judge_sizes(
+        self,
+        metric: str,
+        grouping: Grouping,
+        sizes: NDArray[np.float64],
+        among: NDArray[np.float64] | None,
+    ) -> tuple[NDArray[np.bool_], tuple[str, ...]]:
+        minimum = self.config.min_group_size
+        judged = np.ones(len(sizes), dtype=bool)
+        why = []
+        for code, label in enumerate(grouping.labels):
+            size = int(sizes[code])
+            reason = ""
+            if size < minimum:
+                reason = (
+                    f"{label}: {size:,} rows, fewer than min_group_size = {minimum}: too few "
+                    "to judge"
+                )
+            elif among is not None and among[code] < MIN_CLASS_ROWS:
+                rows = DENOMINATORS.get(metric, "positive or negative")
+                if metric in ("balanced_accuracy",) or metric in NEEDS_BOTH_CLASSES:
+                    rows = "positive or negative"
+                reason = (
+                    f"{label}: {int(among[code])} {rows} rows, fewer than {MIN_CLASS_ROWS}: "
+                    f"{readable(metric)} cannot be judged"
+                )
+            judged[code] = not reason
+            why.append(reason)
+        return judged, tuple(why)
+
+    def _from_rows(self, metric: str, grouping: Grouping, resampled: bool) -> GroupValues:
+        """Any performance metric, scored on each group's rows; resampled within groups."""
+        evaluation = self.evaluation
+        groups = len(grouping.labels)
+        members = [grouping.rows(code) for code in range(groups)]
+        sizes = np.array([len(rows) for rows in members], dtype=np.float64)
+        among = None
+        data = evaluation.candidate.data
+        if metric in NEEDS_BOTH_CLASSES and isinstance(data, Classified):
+            counts = np.array(
+                [np.bincount(data.truth[rows], minlength=data.classes) for rows in members]
+            ).reshape(groups, data.classes)
+            among = counts.min(axis=1) if data.classes == 2 else np.sort(counts, axis=1)[:, -2]
+        judged, why = self._judge_sizes(metric, grouping, sizes, among)
+        extra = self.config.resamples if resampled else 0
+        out = {which: np.full((1 + extra, groups), np.nan) for which in ("candidate", "baseline")}
+        overall = {which: np.full(1 + extra, np.nan) for which in ("candidate", "baseline")}
+        scorers: dict[str, list[Any]] = {"candidate": [], "baseline": []}
+        for which in ("candidate", "baseline"):
+            for code, rows in enumerate(members):
+                if not judged[code]:
+                    scorers[which].append(None)
+                    continue
+                score = self._scorer(metric, which, rows)
+                out[which][0, code] = point(score, len(rows))
+                scorers[which].append(score)
+            whole = self._scorer(metric, which, None)
+            overall[which][0] = point(whole, evaluation.rows)
+            scorers[which].append(whole)
+        if extra:
+            rng = np.random.default_rng(self._seeds[grouping.name])
+            chunk = max(1, min(extra, (1 << 24) // max(evaluation.rows, 1)))
+            for start in range(0, extra, chunk):
+                count = min(chunk, extra - start)
+                weights = stratified_weights(members, evaluation.rows, count, rng)
+                span = slice(1 + start, 1 + start + count)
+                for which in ("candidate", "baseline"):
+                    for code, rows in enumerate(members):
+                        score = scorers[which][code]
+                        if score is not None:
+                            out[which][span, code] = score(weights[:, rows])
+                    overall[which][span] = scorers[which][-1](weights)
+        return GroupValues(
+            metric,
+            grouping,
+            sizes,
+            out["candidate"],
+            out["baseline"],
+            overall["candidate"],
+            overall["baseline"],
+            judged,
+            why,
+        )
+
+    def _scorer(self, metric: str, which: str, rows: NDArray[np.intp] | None) -> Any:
+        evaluation = self.evaluation
+        scored = evaluation.candidate if which == "candidate" else evaluation.baseline
+        return scorer(
+            metric,
+            scored,
+            task=evaluation.task,
+            config=self.config.models,
+            truth=evaluation.truth,
+            rows=rows,
+            resampling=False,
+        )
+
+    # -- checks -------------------------------------------------------------------------
+
+    def measure(self, plan: Sequence[PlannedCheck]) -> dict[str, Measurement]:
+        """A measurement for every group check: every member of a family, or the one group
+        a check names. A check written for one group replaces the family of the same
+        metric and anchor on that group."""
+        explicit = [c for c in plan if not c.family and c.selector is not None]
+        measured: dict[str, Measurement] = {}
+        for check in plan:
+            same = [c for c in explicit if (c.metric, c.variant) == (check.metric, check.variant)]
+            members = self.members(check, {str(c.selector) for c in same})
+            if not check.family and not members:
+                shown = ", ".join(self.all_labels()[:20])
+                measured[check.id] = Measurement(
+                    status=Status.INCONCLUSIVE,
+                    message=f"{check.selector}: no such group in the data; the groups are {shown}",
+                )
+                continue
+            assert check.threshold is not None
+            resampled = interval_needed(check.threshold) is not None
+            judged = [
+                (g, code) for g, code in members if self._judged(check.metric, g, code, resampled)
+            ]
+            size = max(len(judged), 1)
+            for grouping, code in members:
+                member = check.member(grouping.labels[code]) if check.family else check
+                measurement = self._one(member, grouping, code, resampled, size)
+                if check.family:
+                    measurement = replace(measurement, check=member)
+                measured[member.id] = measurement
+        return measured
+
+    def _rates(self, metric: str) -> tuple[str, ...]:
+        disparity = DISPARITIES.get(metric)
+        return (metric,) if disparity is None else disparity.rates
+
+    def _judged(self, metric: str, grouping: Grouping, code: int, resampled: bool) -> bool:
+        return all(
+            bool(self.values(rate, grouping, resampled).judged[code])
+            for rate in self._rates(metric)
+        )
+
+    def _one(
+        self, check: PlannedCheck, grouping: Grouping, code: int, resampled: bool, family: int
+    ) -> Measurement:
+        threshold = check.threshold
+        assert threshold is not None
+        rates = [self.values(rate, grouping, resampled) for rate in self._rates(check.metric)]
+        for values in rates:
+            if not values.judged[code]:
+                return Measurement(status=Status.INCONCLUSIVE, message=values.why[code])
+        disparity = DISPARITIES.get(check.metric)
+        notes: list[str] = []
+        candidate: NDArray[np.float64] | None
+        if disparity is None:
+            candidate = rates[0].candidate[:, code]
+            baseline = rates[0].baseline[:, code]
+            notes.append(f"{grouping.labels[code]}: {int(rates[0].sizes[code]):,} rows")
+        else:
+            candidate, baseline, notes = self._disparity(check.metric, rates, code)
+            if candidate is None:
+                return Measurement(status=Status.INCONCLUSIVE, message="; ".join(notes))
+        value = float(candidate[0])
+        if not math.isfinite(value):
+            return Measurement(
+                status=Status.INCONCLUSIVE,
+                message=f"{grouping.labels[code]}: {readable(check.metric)} is undefined here",
+            )
+        anchored = threshold.anchor is not None and threshold.anchor.value == "baseline"
+        if anchored:
+            notes.append(
+                f"baseline {self.evaluation.baseline.name}: {format_number(float(baseline[0]), 4)}"
+            )
+        needed = interval_needed(threshold)
+        interval = None
+        level = None
+        details: dict[str, Any] = {"baseline_value": float(baseline[0])}
+        method = None
+        if needed is not None:
+            assert threshold.confidence is not None
+            level = 1 - (1 - threshold.confidence) / family
+            quantity = _quantity(needed, candidate[1:], baseline[1:])
+            if disparity is not None:
+                quantity = _recentred(quantity, float(_quantity(needed, candidate, baseline)[0]))
+                if needed is IntervalOf.VALUE:  # a gap stays a gap: 0 <= difference, ratio <= 1
+                    low, high = (0.0, np.inf) if disparity.kind == "difference" else (0.0, 1.0)
+                    quantity = np.clip(quantity, low, high)
+            interval = percentile_bounds(quantity, level)
+            details["level_each"] = level
+            details["resamples_used"] = int(np.isfinite(quantity).sum())
+            method = f"bootstrap within groups, {self.config.resamples} resamples"
+            if disparity is not None:
+                method += ", recentred on the value"
+            if family > 1:
+                notes.append(
+                    f"{format_number(level * 100, 4)}% per group, so that "
+                    f"{threshold.confidence:.0%} holds over {family} groups"
+                )
+        return Measurement(
+            value=value,
+            anchor_value=float(baseline[0]) if anchored else None,
+            interval=interval,
+            interval_of=needed,
+            level=threshold.confidence,
+            method=method,
+            message="; ".join(notes),
+            details=details,
+        )
+
+    def _disparity(
+        self, metric: str, rates: list[GroupValues], code: int
+    ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64], list[str]]:
+        """Each model's gap for group ``code`` (the worse over equalized odds' two rates),
+        and a note naming the groups compared."""
+        disparity = DISPARITIES[metric]
+        gaps: dict[str, list[NDArray[np.float64]]] = {"candidate": [], "baseline": []}
+        notes: list[str] = []
+        worst = -1
+        for index, values in enumerate(rates):
+            label = values.grouping.labels[code]
+            if not disparity.to_overall and int(values.judged.sum()) < 2:
+                shown = values.grouping.name
+                return (
+                    None,
+                    np.array([]),
+                    [f"{label}: no other group of {shown} has enough rows to compare with"],
+                )
+            for which in ("candidate", "baseline"):
+                own = values.only_judged(getattr(values, which))
+                if disparity.to_overall:
+                    overall = getattr(values, f"overall_{which}")
+                    gap = overall_gaps(own, overall, disparity.kind)[:, code]
+                else:
+                    gap = group_gaps(own, disparity.kind)[:, code]
+                gaps[which].append(gap)
+            worse = (
+                gaps["candidate"][-1][0] > gaps["candidate"][worst][0]
+                if disparity.kind == "difference"
+                else gaps["candidate"][-1][0] < gaps["candidate"][worst][0]
+            )
+            if worst < 0 or worse:
+                worst = index
+        combine = np.fmax if disparity.kind == "difference" else np.fmin
+        result = {}
+        for which in ("candidate", "baseline"):
+            stacked = gaps[which][0]
+            for more in gaps[which][1:]:
+                stacked = combine(stacked, more)
+            result[which] = stacked
+        notes.append(self._describe(rates[worst], code, disparity.kind, disparity.to_overall))
+        if len(rates) > 1:
+            parts = ", ".join(
+                f"{readable(r)} {format_number(float(g[0]), 4)}"
+                for r, g in zip(disparity.rates, gaps["candidate"], strict=True)
+            )
+            notes.append(f"gaps: {parts} (the worse counts)")
+        return result["candidate"], result["baseline"], notes
+
+    def _describe(self, values: GroupValues, code: int, kind: str, to_overall: bool) -> str:
+        """``sex=female: selection rate 0.12 (1,203 rows); farthest: sex=male 0.31``."""
+        grouping = values.grouping
+        point_values = values.only_judged(values.candidate[0])
+        own = float(point_values[code])
+        size = int(values.sizes[code])
+        metric = readable(values.metric)
+        text = f"{grouping.labels[code]}: {metric} {format_number(own, 4)} ({size:,} rows)"
+        if to_overall:
+            return f"{text}; all rows: {format_number(float(values.overall_candidate[0]), 4)}"
+        finite = np.where(np.isnan(point_values), np.nan, point_values)
+        if kind == "difference":
+            far = int(np.nanargmax(np.abs(finite - own)))
+        else:
+            low, high = int(np.nanargmin(finite)), int(np.nanargmax(finite))
+            far = high if abs(own - float(finite[high])) >= abs(own - float(finite[low])) else low
+        if far == code:
+            return text
+        other = grouping.labels[far]
+        return f"{text}; farthest: {other} {format_number(float(finite[far]), 4)}"
+
+
+def _recentred(replicates: NDArray[np.float64], point: float) -> NDArray[np.float64]:
+    """Replicates shifted so that their median is the point value.
+
+    A group's gap is a maximum (or minimum) over groups, and resampling noise moves the
+    groups apart: resampled gaps sit above the gap in the data, and an interval read
+    from them as they are would miss it. Shifting keeps their spread and drops that bias.
+    """
+    finite = replicates[np.isfinite(replicates)]
+    if not len(finite) or not math.isfinite(point):
+        return replicates
+    return replicates + (point - float(np.median(finite)))
+
+
+def _quantity(
+    needed: IntervalOf, candidate: NDArray[np.float64], baseline: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    if needed is IntervalOf.VALUE:
+        return candidate
+    if needed is IntervalOf.DIFFERENCE:
+        return candidate - baseline
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((candidate - baseline) / np.abs(baseline), dtype=np.float64)
+
+
+__all__ = ["FairnessRun", "GroupValues", "readable"]
