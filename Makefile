@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml
 example: $(STAMP)
 	$(BIN)/mlgates run --config examples/credit/mlgates.toml
 
-## The same project with a drifted, schema-breaking batch: the run blocks (exit 1).
+## The same project with a drifted, schema-breaking batch and a regressed candidate, then
+## with an unfair candidate: both runs block; the target exits with the worse code (1).
 example-blocked: $(STAMP)
-	$(BIN)/mlgates run --config examples/credit/mlgates.drifted.toml
+	@status=0; for config in mlgates.drifted.toml mlgates.unfair.toml; do \
+		echo "$(BIN)/mlgates run --config examples/credit/$$config"; \
+		$(BIN)/mlgates run --config examples/credit/$$config; code=$$?; \
+		if [ $$code -gt $$status ]; then status=$$code; fi; \
+	done; exit $$status
 
 ## Lint, type-check and run the whole test suite, then the deepchecks adapter in its own environment.
 test: lint typecheck unit deepchecks-tests

@@ -315,7 +315,7 @@ def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    def preprocess(scale: bool) -> ColumnTransformer:
+    def preprocess(scale: bool, categorical: tuple[str, ...] = CATEGORICAL_FEATURES) -> ColumnTransformer:
         numeric_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median"))]
         if scale:
             numeric_steps.append(("scale", StandardScaler()))
@@ -333,7 +333,7 @@ def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
                             ),
                         ]
                     ),
-                    list(CATEGORICAL_FEATURES),
+                    list(categorical),
                 ),
             ],
             remainder="drop",
@@ -370,7 +370,26 @@ def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
     # The same candidate retrained after the bureau feed broke: both fields arrived as 0.
     broken = features.assign(**{column: 0 for column in BROKEN_FEED_FEATURES})
     regressed = clone(candidate).fit(broken, target)
-    return {"candidate": candidate, "baseline": baseline, "candidate_regressed": regressed}
+    # A candidate given the applicant's sex, retrained on a history in which repayments
+    # of women that ran late were written off as defaults: it learns to decline women.
+    unfair = Pipeline(
+        [
+            ("preprocess", preprocess(False, (*CATEGORICAL_FEATURES, SENSITIVE))),
+            ("model", clone(candidate.named_steps["model"])),
+        ]
+    )
+    rng = np.random.default_rng(MODEL_SEED)
+    written_off = (reference[SENSITIVE] == "female").to_numpy() & (rng.random(len(target)) < 0.3)
+    unfair.fit(
+        features.assign(**{SENSITIVE: reference[SENSITIVE].astype(object)}),
+        target.where(~written_off, 1),
+    )
+    return {
+        "candidate": candidate,
+        "baseline": baseline,
+        "candidate_regressed": regressed,
+        "candidate_unfair": unfair,
+    }
 
 
 def sha256(path: Path) -> str:
@@ -420,13 +439,14 @@ def main() -> None:
     (MODELS / "versions.json").write_text(
         json.dumps({"scikit-learn": sklearn.__version__}, indent=2) + "\n", encoding="utf-8"
     )
-    holdout = current[[*NUMERIC_FEATURES, *CATEGORICAL_FEATURES]].astype(
-        {column: object for column in CATEGORICAL_FEATURES}
+    holdout = current[[*NUMERIC_FEATURES, *CATEGORICAL_FEATURES, SENSITIVE]].astype(
+        {column: object for column in (*CATEGORICAL_FEATURES, SENSITIVE)}
     )
     for name, model in build_models(reference).items():
         path = MODELS / f"{name}.skops"
         sio.dump(model, path, compression=ZIP_DEFLATED, compresslevel=9)
-        auc = roc_auc_score(current[LABEL], model.predict_proba(holdout)[:, 1])
+        scores = model.predict_proba(holdout[list(model.feature_names_in_)])[:, 1]
+        auc = roc_auc_score(current[LABEL], scores)
         print(f"{path.relative_to(HERE)}: ROC AUC on data/current.parquet {auc:.3f}")
 
 

@@ -1,10 +1,13 @@
 """Which features drive the models: permutation importance of candidate and baseline.
 
 Both models are scored on the same sample of evaluation rows, each feature
-shuffled ``repeats`` times (scikit-learn's ``permutation_importance``); a
-feature's importance is how much the score drops: ROC AUC for a binary
-classifier with probabilities, accuracy for another classifier, R² for a
-regressor.
+shuffled ``repeats`` times (scikit-learn's ``permutation_importance``). A
+feature's importance is how much the *model's output* changes when it is
+shuffled: the predicted probability of the positive class (binary), the share
+of labels that change (other classifiers), the prediction (regression). The
+change, not a drop of accuracy, because fairness asks what the model leans on:
+a model that declines women more often than their repayments justify leans on
+``sex`` although shuffling it may not cost any accuracy at all.
 
 * ``sensitive_in_top_k`` counts the sensitive columns among the candidate's
   ``top_k`` features, counting only a feature whose drop is clearly above
@@ -57,38 +60,30 @@ class Importances:
         return ", ".join(f"{f} {format_number(self.drops[f][0], 3)}" for f in features)
 
 
-def _scoring(
-    scored: Scored, task: str, positive: Any
-) -> tuple[str, Callable[[Any, Any, Any], float]]:
-    """The score a shuffle drops, as ``scorer(model, X, y)``; ``positive`` is the label
-    of the positive class of a binary task."""
+def _output(model: Any, features: Any, scored: Scored, task: str) -> tuple[str, Any]:
+    """What the model says about ``features``, and in what unit its change is shown: the
+    positive class's probability (binary), the label (other classifiers), the prediction
+    (regression)."""
     data = scored.data
     if task == "regression":
+        return "prediction", np.asarray(model.predict(features), dtype=np.float64)
+    if isinstance(data, Classified) and data.classes == 2 and scored.proba is not None:
+        proba = np.asarray(model.predict_proba(features), dtype=np.float64)
+        return "probability", proba[:, -1] if proba.ndim == 2 else proba
+    return "label", np.asarray(model.predict(features), dtype=object)
 
-        def r2(model: Any, features: Any, truth: Any) -> float:
-            from sklearn.metrics import r2_score
 
-            return float(r2_score(truth, np.asarray(model.predict(features), dtype=np.float64)))
+def _change(kind: str, scored: Scored, task: str) -> Callable[[Any, Any, Any], float]:
+    """A scorer whose drop under a shuffle is the mean change of the model's output:
+    ``-mean |output(X) - original|`` (for labels: minus the share that changed)."""
 
-        return "R²", r2
-    assert isinstance(data, Classified)
-    if data.classes == 2 and scored.proba is not None:
+    def score(model: Any, features: Any, original: Any) -> float:
+        _, now = _output(model, features, scored, task)
+        if kind == "label":
+            return -float(np.mean(now != original))
+        return -float(np.mean(np.abs(now - original)))
 
-        def auc(model: Any, features: Any, truth: Any) -> float:
-            from sklearn.metrics import roc_auc_score
-
-            proba = np.asarray(model.predict_proba(features), dtype=np.float64)
-            classes = list(getattr(model, "classes_", range(proba.shape[1])))
-            column = classes.index(positive) if positive in classes else 1
-            return float(roc_auc_score(np.asarray(truth) == positive, proba[:, column]))
-
-        return "ROC AUC", auc
-
-    def accuracy(model: Any, features: Any, truth: Any) -> float:
-        predicted = np.asarray(model.predict(features), dtype=object)
-        return float(np.mean(predicted == np.asarray(truth, dtype=object)))
-
-    return "accuracy", accuracy
+    return score
 
 
 def permutation_importances(
@@ -105,20 +100,13 @@ def permutation_importances(
     rows = min(config.importance.rows, len(frame))
     sample = np.sort(rng.choice(len(frame), size=rows, replace=False))
     features = frame.iloc[sample][list(scored.features)]
-    truth_values = evaluation.truth[sample]
-    data = scored.data
-    positive = (
-        evaluation.classes[data.positive]
-        if isinstance(data, Classified) and data.classes == 2
-        else None
-    )
-    name, scoring = _scoring(scored, evaluation.task, positive)
+    kind, original = _output(model, features, scored, evaluation.task)
     try:
         result = permutation_importance(
             model,
             features,
-            truth_values,
-            scoring=scoring,
+            original,
+            scoring=_change(kind, scored, evaluation.task),
             n_repeats=config.importance.repeats,
             random_state=config.seed,
             n_jobs=None,
@@ -135,7 +123,12 @@ def permutation_importances(
         )
         for index, feature in enumerate(features.columns)
     }
-    return Importances(scored.name, name, rows, drops)
+    unit = {
+        "probability": "mean change of the predicted probability",
+        "label": "share of labels changed",
+        "prediction": "mean change of the prediction",
+    }
+    return Importances(scored.name, unit[kind], rows, drops)
 
 
 def sensitive_in_top_k(importances: Importances, config: FairnessConfig) -> Measurement:
@@ -145,7 +138,7 @@ def sensitive_in_top_k(importances: Importances, config: FairnessConfig) -> Meas
     places = ", ".join(f"{f} ({top.index(f) + 1}.)" for f in found)
     message = (
         f"top {len(top)} of {importances.model} by permutation importance "
-        f"({importances.score} drop, {importances.rows:,} rows): {importances.shown(top)}"
+        f"({importances.score} when shuffled, {importances.rows:,} rows): {importances.shown(top)}"
     )
     if found:
         message += f"; sensitive: {places}"
