@@ -64,6 +64,7 @@ deepchecks-tests: $(DC_STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py
 	$(BIN)/python benchmarks/performance_gate.py
+	$(BIN)/python benchmarks/fairness_gate.py
 	$(BIN)/python benchmarks/ci_outputs.py
 
 clean:
