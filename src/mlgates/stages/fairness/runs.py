@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from mlgates.authoring import Measurement, PlannedCheck, reading
@@ -110,7 +111,7 @@ def _proxies(run: FairnessRun, checks: Sequence[PlannedCheck]) -> dict[str, Meas
                     details={"group": proxy.group, "rows": proxy.rows},
                 )
             if check.family:
-                measurement = Measurement(**{**measurement.__dict__, "check": member})
+                measurement = replace(measurement, check=member)
             measured[member.id] = measurement
     return measured
 
