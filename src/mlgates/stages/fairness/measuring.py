@@ -52,6 +52,10 @@ from mlgates.text import format_number
 if TYPE_CHECKING:
     from mlgates.context import Context
 
+BINNED_WHEN_RESAMPLED = frozenset({"roc_auc", "pr_auc"})
+"""Metrics whose resampled scorer bins the scores (:data:`mlgates.stages.performance.metrics.
+BOOTSTRAP_GROUPS`)."""
+
 _READABLE = {
     "selection_rate": "selection rate",
     "tpr": "TPR",
@@ -237,18 +241,16 @@ class FairnessRun:
         extra = self.config.resamples if resampled else 0
         out = {which: np.full((1 + extra, groups), np.nan) for which in ("candidate", "baseline")}
         overall = {which: np.full(1 + extra, np.nan) for which in ("candidate", "baseline")}
-        scorers: dict[str, list[Any]] = {"candidate": [], "baseline": []}
+        scorers: dict[str, list[tuple[Any, float] | None]] = {"candidate": [], "baseline": []}
         for which in ("candidate", "baseline"):
             for code, rows in enumerate(members):
                 if not judged[code]:
                     scorers[which].append(None)
                     continue
-                score = self._scorer(metric, which, rows)
-                out[which][0, code] = point(score, len(rows))
-                scorers[which].append(score)
-            whole = self._scorer(metric, which, None)
-            overall[which][0] = point(whole, evaluation.rows)
-            scorers[which].append(whole)
+                out[which][0, code], resampler = self._scored(metric, which, rows, extra)
+                scorers[which].append(resampler)
+            overall[which][0], resampler = self._scored(metric, which, None, extra)
+            scorers[which].append(resampler)
         if extra:
             rng = np.random.default_rng(self._seeds[grouping.name])
             chunk = max(1, min(extra, (1 << 24) // max(evaluation.rows, 1)))
@@ -258,10 +260,13 @@ class FairnessRun:
                 span = slice(1 + start, 1 + start + count)
                 for which in ("candidate", "baseline"):
                     for code, rows in enumerate(members):
-                        score = scorers[which][code]
-                        if score is not None:
-                            out[which][span, code] = score(weights[:, rows])
-                    overall[which][span] = scorers[which][-1](weights)
+                        found = scorers[which][code]
+                        if found is not None:
+                            score, shift = found
+                            out[which][span, code] = score(weights[:, rows]) + shift
+                    found = scorers[which][-1]
+                    assert found is not None
+                    overall[which][span] = found[0](weights) + found[1]
         return GroupValues(
             metric,
             grouping,
@@ -274,18 +279,34 @@ class FairnessRun:
             why,
         )
 
-    def _scorer(self, metric: str, which: str, rows: NDArray[np.intp] | None) -> Any:
+    def _scored(
+        self, metric: str, which: str, rows: NDArray[np.intp] | None, resamples: int
+    ) -> tuple[float, tuple[Any, float]]:
+        """The metric's exact value on ``rows``, and the scorer for resamples with the shift
+        that recentres it on that value: ROC AUC and average precision are resampled on
+        binned scores, as in the performance gate (see
+        :class:`mlgates.stats.paired.Statistic`)."""
         evaluation = self.evaluation
         scored = evaluation.candidate if which == "candidate" else evaluation.baseline
-        return scorer(
-            metric,
-            scored,
-            task=evaluation.task,
-            config=self.config.models,
-            truth=evaluation.truth,
-            rows=rows,
-            resampling=False,
-        )
+        size = evaluation.rows if rows is None else len(rows)
+
+        def make(resampling: bool) -> Any:
+            return scorer(
+                metric,
+                scored,
+                task=evaluation.task,
+                config=self.config.models,
+                truth=evaluation.truth,
+                rows=rows,
+                resampling=resampling,
+            )
+
+        exact = make(False)
+        value = point(exact, size)
+        if not resamples or metric not in BINNED_WHEN_RESAMPLED:
+            return value, (exact, 0.0)
+        binned = make(True)
+        return value, (binned, value - point(binned, size))
 
     # -- checks -------------------------------------------------------------------------
 
