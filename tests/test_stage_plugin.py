@@ -324,14 +324,14 @@ def test_an_unknown_stage_table_suggests_the_plugin_stage(gates: Gates):
     done = gates.cli()
     assert done.returncode == 2
     assert "mlgates.toml: grups: unknown key (did you mean 'groups'?)" in done.stderr
-    assert "valid keys: data, groups, mlgates" in done.stderr
+    assert "valid keys: data, fairness, groups, mlgates, performance" in done.stderr
     assert not (gates.root / ".mlgates" / "history.jsonl").exists()
 
     gates.config("mean >= 6")
     staged = gates.cli("--stage", "grups")
     assert staged.returncode == 2
     assert (
-        "unknown stage 'grups' (did you mean 'groups'?); stages: data, performance, groups"
+        "unknown stage 'grups' (did you mean 'groups'?); stages: data, performance, fairness, groups"
         in staged.stderr
     )
 

@@ -57,7 +57,16 @@ def column_groups(
                 f"{values.dtype} values such as {values.dropna().iloc[0]!r}"
             )
         return _binned(values, edges)
-    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    except TypeError:  # values of mixed types (numbers and text) do not sort
+        codes, uniques = pd.factorize(
+            values.astype(object)
+            .where(values.notna(), None)
+            .map(lambda v: v if v is None else str(v)),
+            sort=True,
+            use_na_sentinel=True,
+        )
     if len(uniques) > MAX_GROUPS:
         hint = (
             f"set fairness.bins.{column}, e.g. [25, 45, 65]"
