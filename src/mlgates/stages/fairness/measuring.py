@@ -209,7 +209,7 @@ class FairnessRun:
             reason = ""
             if size < minimum:
                 reason = (
-                    f"{label}: {size:,} rows, fewer than min_group_size = {minimum}: too few "
+                    f"{label}: {_rows(size)}, fewer than min_group_size = {minimum}: too few "
                     "to judge"
                 )
             elif among is not None and among[code] < MIN_CLASS_ROWS:
@@ -217,7 +217,7 @@ class FairnessRun:
                 if metric in ("balanced_accuracy",) or metric in NEEDS_BOTH_CLASSES:
                     rows = "positive or negative"
                 reason = (
-                    f"{label}: {int(among[code])} {rows} rows, fewer than {MIN_CLASS_ROWS}: "
+                    f"{label}: {_rows(int(among[code]), rows)}, fewer than {MIN_CLASS_ROWS}: "
                     f"{readable(metric)} cannot be judged"
                 )
             judged[code] = not reason
@@ -365,7 +365,7 @@ class FairnessRun:
         if disparity is None:
             candidate = rates[0].candidate[:, code]
             baseline = rates[0].baseline[:, code]
-            notes.append(f"{grouping.labels[code]}: {int(rates[0].sizes[code]):,} rows")
+            notes.append(f"{grouping.labels[code]}: {_rows(int(rates[0].sizes[code]))}")
         else:
             candidate, baseline, notes = self._disparity(check.metric, rates, code)
             if candidate is None:
@@ -473,7 +473,7 @@ class FairnessRun:
         own = float(point_values[code])
         size = int(values.sizes[code])
         metric = readable(values.metric)
-        text = f"{grouping.labels[code]}: {metric} {format_number(own, 4)} ({size:,} rows)"
+        text = f"{grouping.labels[code]}: {metric} {format_number(own, 4)} ({_rows(size)})"
         if to_overall:
             return f"{text}; all rows: {format_number(float(values.overall_candidate[0]), 4)}"
         finite = np.where(np.isnan(point_values), np.nan, point_values)
@@ -486,6 +486,12 @@ class FairnessRun:
             return text
         other = grouping.labels[far]
         return f"{text}; farthest: {other} {format_number(float(finite[far]), 4)}"
+
+
+def _rows(count: int, kind: str = "") -> str:
+    """``1 row``, ``1,419 rows``, ``4 positive rows``."""
+    noun = "row" if count == 1 else "rows"
+    return f"{count:,} {kind + ' ' if kind else ''}{noun}"
 
 
 def _recentred(replicates: NDArray[np.float64], point: float) -> NDArray[np.float64]:

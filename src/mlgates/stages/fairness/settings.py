@@ -55,6 +55,8 @@ NAMED_DISPARITIES: Mapping[str, tuple[str, ...]] = {
 its two)."""
 
 KINDS = ("difference", "ratio")
+SIGNED = frozenset({"r2"})
+"""Group metrics that can be negative: no ratios of them."""
 TO_OVERALL = "_to_overall"
 
 SENSITIVE_IN_TOP_K = "sensitive_in_top_k"
@@ -78,6 +80,8 @@ def _disparities() -> dict[str, Disparity]:
     bases.update(NAMED_DISPARITIES)
     for base, rates in bases.items():
         for kind in KINDS:
+            if kind == "ratio" and base in SIGNED:
+                continue
             for to_overall in (False, True):
                 name = f"{base}_{kind}{TO_OVERALL if to_overall else ''}"
                 found[name] = Disparity(tuple(ALIASES.get(r, r) for r in rates), kind, to_overall)
@@ -145,7 +149,8 @@ _KEYS = (
     "proxies",
 )
 _IMPORTANCE_KEYS = ("rows", "repeats")
-_GROUP_PART = re.compile(r"\s*([^=,]+?)\s*=\s*([^,]*?)\s*(?:,|$)")
+_GROUP_START = re.compile(r"\s*([^=]+?)\s*=")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
 @dataclass(frozen=True)
@@ -298,17 +303,26 @@ def group_selector(parts: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{column}={value}" for column, value in parts)
 
 
-def parse_group(selector: str) -> tuple[tuple[str, str], ...]:
-    """``sex=female, race=black`` as ((column, value), ...); () when it is not one."""
-    parts = []
-    position = 0
-    while position < len(selector):
-        match = _GROUP_PART.match(selector, position)
-        if match is None or not match.group(1) or match.end() == position:
+def parse_group(selector: str, columns: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """``sex=female, race=black`` as ((column, value), ...); () when it is not one.
+
+    A comma starts the next column only when a column name and ``=`` follow it (one
+    of ``columns``, or a plain name): a value may hold commas (``race=hispanic,
+    latino``).
+    """
+    parts: list[list[str]] = []
+    for piece in selector.split(","):
+        match = _GROUP_START.match(piece)
+        starts = match is not None and (
+            match.group(1) in columns or _PLAIN_NAME.fullmatch(match.group(1)) is not None
+        )
+        if starts and match is not None:
+            parts.append([match.group(1), piece[match.end() :]])
+        elif parts:
+            parts[-1][1] += "," + piece
+        else:
             return ()
-        parts.append((match.group(1), match.group(2)))
-        position = match.end()
-    return tuple(parts)
+    return tuple((column, value.strip()) for column, value in parts)
 
 
 def validate_check(
@@ -342,7 +356,7 @@ def validate_check(
             file=file,
             key=key,
         )
-    parts = parse_group(selector)
+    parts = parse_group(selector, config.sensitive)
     columns = tuple(column for column, _ in parts)
     if not parts or len(set(columns)) != len(columns):
         raise ConfigError(
