@@ -331,8 +331,8 @@ def test_an_unknown_stage_table_suggests_the_plugin_stage(gates: Gates):
     staged = gates.cli("--stage", "grups")
     assert staged.returncode == 2
     assert (
-        "unknown stage 'grups' (did you mean 'groups'?); stages: data, performance, fairness, groups"
-        in staged.stderr
+        "unknown stage 'grups' (did you mean 'groups'?); "
+        "stages: data, performance, fairness, groups" in staged.stderr
     )
 
 
