@@ -190,7 +190,7 @@ class FairnessRun:
             candidate, baseline = rate_of(metric, cells, 0), rate_of(metric, cells, 1)
             overall = rate_of(metric, totals, 0), rate_of(metric, totals, 1)
         sizes = cells[0].sum(axis=-1)
-        among = denominator(metric, cells[0])
+        among = denominator(metric, cells[0]) if metric in DENOMINATORS else None
         judged, why = self._judge_sizes(metric, grouping, sizes, among)
         return GroupValues(metric, grouping, sizes, candidate, baseline, *overall, judged, why)
 
