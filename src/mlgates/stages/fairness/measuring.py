@@ -301,7 +301,10 @@ class FairnessRun:
                 resampling=resampling,
             )
 
-        exact = make(False)
+        try:
+            exact = make(False)
+        except ConfigError as exc:  # the performance gate's words, about this gate's check
+            raise ConfigError(exc.problem, key="fairness.checks") from None
         value = point(exact, size)
         if not resamples or metric not in BINNED_WHEN_RESAMPLED:
             return value, (exact, 0.0)
