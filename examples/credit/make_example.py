@@ -315,7 +315,9 @@ def build_models(reference: pd.DataFrame) -> dict[str, Pipeline]:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    def preprocess(scale: bool, categorical: tuple[str, ...] = CATEGORICAL_FEATURES) -> ColumnTransformer:
+    def preprocess(
+        scale: bool, categorical: tuple[str, ...] = CATEGORICAL_FEATURES
+    ) -> ColumnTransformer:
         numeric_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median"))]
         if scale:
             numeric_steps.append(("scale", StandardScaler()))
