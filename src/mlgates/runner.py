@@ -40,9 +40,10 @@ def new_context(config: Config, *, now: datetime | None = None) -> Context:
 def plan_gates(config: Config, context: Context) -> dict[str, list[PlannedCheck]]:
     """Every check of every configured stage, by stage, before anything is measured.
 
-    A stage with nothing to check is left out while another has checks (a
-    ``[performance]`` table with ``checks = []`` names the models the fairness gate
-    judges); a run with nothing to check at all is a configuration error.
+    A stage with nothing to check is a configuration error (a typo must never switch a
+    gate off), unless another configured stage builds on it: a ``[performance]`` table
+    with ``checks = []`` names the models the fairness gate judges. Such a stage is left
+    out of the run.
     """
     plans: dict[str, list[PlannedCheck]] = {}
     for name, stage_config in config.stages.items():
@@ -50,11 +51,19 @@ def plan_gates(config: Config, context: Context) -> dict[str, list[PlannedCheck]
             plans[name] = list(get_stage(name).plan(stage_config, context))
         except ConfigError as exc:
             raise _in_file(exc, config) from None
-    checked = {name: plan for name, plan in plans.items() if plan}
-    if not checked:
-        tables = " or ".join(f"[{name}]" for name in plans)
-        raise ConfigError(f"nothing to check: add checks to {tables}", file=config.display_path)
-    return checked
+    supporting = {
+        base
+        for name, plan in plans.items()
+        if plan
+        for base in getattr(get_stage(name), "builds_on", ())
+    }
+    for name, plan in plans.items():
+        if not plan and name not in supporting:
+            raise ConfigError(
+                f"the {name} stage has nothing to check: add checks to [{name}]",
+                file=config.display_path,
+            )
+    return {name: plan for name, plan in plans.items() if plan}
 
 
 def run_stage(

@@ -76,6 +76,7 @@ DENOMINATORS: Mapping[str, str] = {
     "tnr": "negative",
     "balanced_accuracy": "both",
     "precision": "predicted positive",
+    "f1": "positive",
 }
 """Which rows a conditional rate is a share of (the rest are shares of all rows)."""
 

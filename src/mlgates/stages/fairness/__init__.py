@@ -5,7 +5,8 @@ Modules: :mod:`.settings` (the ``[fairness]`` table and its metrics),
 :mod:`.measuring` (per-group metrics and disparities, with intervals from a
 bootstrap within groups), :mod:`.explaining` (permutation importance:
 sensitive features in the top k, ranking stability) and :mod:`.proxies`
-(features that give a group away). The models, target and labelled rows are
+(features that give a group away), :mod:`.runs` (one run of the stage: which
+module measures which check). The models, target and labelled rows are
 those of ``[performance]``, scored once for both gates.
 """
 
@@ -25,9 +26,8 @@ from mlgates.authoring import (
     anchored_variants,
 )
 from mlgates.stages.fairness.settings import (
+    MEASURED_ONCE,
     METRICS,
-    RANK_CORRELATION,
-    SENSITIVE_IN_TOP_K,
     STAGE,
     FairnessConfig,
     override,
@@ -37,8 +37,6 @@ from mlgates.stages.fairness.settings import (
 if TYPE_CHECKING:
     from mlgates.context import Context
 
-EXPLAINING = (SENSITIVE_IN_TOP_K, RANK_CORRELATION)
-
 
 class FairnessStage:
     """Group metrics and disparities of the candidate, absolute and against the baseline;
@@ -46,6 +44,8 @@ class FairnessStage:
 
     name = STAGE
     metrics: Mapping[str, MetricInfo] = METRICS
+    builds_on = ("performance",)
+    """Stages whose config this one reads: theirs may hold no checks of their own."""
 
     def parse_config(self, table: TableReader) -> FairnessConfig:
         """Read ``[fairness]``; see docs/fairness-gate.md for every key."""
@@ -68,7 +68,7 @@ class FairnessStage:
             )
         planned = []
         for spec in anchored_variants(config.checks):
-            family = spec.threshold.selector is None and spec.metric not in EXPLAINING
+            family = spec.threshold.selector is None and spec.metric not in MEASURED_ONCE
             planned.append(PlannedCheck.from_spec(STAGE, spec, selector=FAMILY if family else None))
         return planned
 

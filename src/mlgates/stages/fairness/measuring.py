@@ -31,7 +31,11 @@ from mlgates.stages.fairness.settings import (
     FairnessConfig,
 )
 from mlgates.stages.performance.evaluation import Evaluation, shared_evaluation
-from mlgates.stages.performance.measuring import MIN_CLASS_ROWS
+from mlgates.stages.performance.measuring import (
+    MIN_CLASS_ROWS,
+    family_note,
+    interval_quantity,
+)
 from mlgates.stages.performance.metrics import NEEDS_BOTH_CLASSES, point, scorer
 from mlgates.stats.groups import (
     DENOMINATORS,
@@ -154,9 +158,11 @@ class FairnessRun:
             if metric in ("precision", "f1", "balanced_accuracy"):
                 return False
             task = self.evaluation.task
+            fits = "mae, rmse or mape" if task == "regression" else "accuracy or f1_macro"
             raise ConfigError(
-                f"{metric} is a rate of a binary classifier's positive predictions; this "
-                f"evaluation is {task}: use accuracy or another metric of the task",
+                f"{readable(metric)} is a rate of a binary classifier's positive predictions; "
+                f"this evaluation is {task}: measure a metric of the task per group, e.g. "
+                f"{fits} (or their _difference)",
                 key="fairness.checks",
             )
         return binary and metric in RATES
@@ -191,8 +197,28 @@ class FairnessRun:
             overall = rate_of(metric, totals, 0), rate_of(metric, totals, 1)
         sizes = cells[0].sum(axis=-1)
         among = denominator(metric, cells[0]) if metric in DENOMINATORS else None
-        judged, why = self._judge_sizes(metric, grouping, sizes, among)
+        judged, why = self._judge_sizes(metric, grouping, sizes, among, fast=True)
+        if metric == "selection_rate" and self._favours_negative():
+            candidate, baseline = 1 - candidate, 1 - baseline
+            overall = 1 - overall[0], 1 - overall[1]
         return GroupValues(metric, grouping, sizes, candidate, baseline, *overall, judged, why)
+
+    def _favours_negative(self) -> bool:
+        """Whether ``favourable`` names the negative class: selection rates then count the
+        rows predicted negative."""
+        favourable = self.config.favourable
+        if favourable is None:
+            return False
+        classes = self.evaluation.classes
+        data = self.evaluation.candidate.data
+        assert isinstance(data, Classified)
+        for code, label in enumerate(classes):
+            if label == favourable or str(label) == str(favourable):
+                return code != data.positive
+        shown = ", ".join(repr(c) for c in classes)
+        raise ConfigError(
+            f"{favourable!r} is not one of the labels: {shown}", key="fairness.favourable"
+        )
 
     def _judge_sizes(
         self,
@@ -200,7 +226,11 @@ class FairnessRun:
         grouping: Grouping,
         sizes: NDArray[np.float64],
         among: NDArray[np.float64] | None,
+        *,
+        fast: bool,
     ) -> tuple[NDArray[np.bool_], tuple[str, ...]]:
+        """Which groups are judged: ``min_group_size`` rows, and for a rate of some rows
+        (``among``: the positive rows for TPR ...) ``MIN_CLASS_ROWS`` of them."""
         minimum = self.config.min_group_size
         judged = np.ones(len(sizes), dtype=bool)
         why = []
@@ -213,9 +243,8 @@ class FairnessRun:
                     "to judge"
                 )
             elif among is not None and among[code] < MIN_CLASS_ROWS:
-                rows = DENOMINATORS.get(metric, "positive or negative")
-                if metric in ("balanced_accuracy",) or metric in NEEDS_BOTH_CLASSES:
-                    rows = "positive or negative"
+                kind = DENOMINATORS.get(metric, "both") if fast else "both"
+                rows = "positive or negative" if kind == "both" else kind
                 reason = (
                     f"{label}: {_rows(int(among[code]), rows)}, fewer than {MIN_CLASS_ROWS}: "
                     f"{readable(metric)} cannot be judged"
@@ -237,7 +266,7 @@ class FairnessRun:
                 [np.bincount(data.truth[rows], minlength=data.classes) for rows in members]
             ).reshape(groups, data.classes)
             among = counts.min(axis=1) if data.classes == 2 else np.sort(counts, axis=1)[:, -2]
-        judged, why = self._judge_sizes(metric, grouping, sizes, among)
+        judged, why = self._judge_sizes(metric, grouping, sizes, among, fast=False)
         extra = self.config.resamples if resampled else 0
         out = {which: np.full((1 + extra, groups), np.nan) for which in ("candidate", "baseline")}
         overall = {which: np.full(1 + extra, np.nan) for which in ("candidate", "baseline")}
@@ -329,18 +358,30 @@ class FairnessRun:
                     message=f"{check.selector}: no such group in the data; the groups are {shown}",
                 )
                 continue
-            assert check.threshold is not None
-            resampled = interval_needed(check.threshold) is not None
-            judged = [
-                (g, code) for g, code in members if self._judged(check.metric, g, code, resampled)
-            ]
-            size = max(len(judged), 1)
-            for grouping, code in members:
-                member = check.member(grouping.labels[code]) if check.family else check
-                measurement = self._one(member, grouping, code, resampled, size)
-                if check.family:
-                    measurement = replace(measurement, check=member)
-                measured[member.id] = measurement
+            try:
+                measured.update(self._family(check, members))
+            except ConfigError as exc:  # a metric that does not fit the task
+                key = check.origin.key if check.origin else "fairness.checks"
+                raise ConfigError(f"{check.threshold}: {exc.problem}", key=key) from None
+        return measured
+
+    def _family(
+        self, check: PlannedCheck, members: list[tuple[Grouping, int]]
+    ) -> dict[str, Measurement]:
+        """One measurement per member: Bonferroni over the judged ones for ``@level``."""
+        assert check.threshold is not None
+        resampled = interval_needed(check.threshold) is not None
+        judged = [
+            (g, code) for g, code in members if self._judged(check.metric, g, code, resampled)
+        ]
+        size = max(len(judged), 1)
+        measured = {}
+        for grouping, code in members:
+            member = check.member(grouping.labels[code]) if check.family else check
+            measurement = self._one(member, grouping, code, resampled, size)
+            if check.family:
+                measurement = replace(measurement, check=member)
+            measured[member.id] = measurement
         return measured
 
     def _rates(self, metric: str) -> tuple[str, ...]:
@@ -392,9 +433,10 @@ class FairnessRun:
         if needed is not None:
             assert threshold.confidence is not None
             level = 1 - (1 - threshold.confidence) / family
-            quantity = _quantity(needed, candidate[1:], baseline[1:])
+            quantity = interval_quantity(needed, candidate[1:], baseline[1:])
             if disparity is not None:
-                quantity = _recentred(quantity, float(_quantity(needed, candidate, baseline)[0]))
+                measured = interval_quantity(needed, candidate[:1], baseline[:1])
+                quantity = _recentred(quantity, float(measured[0]))
                 if needed is IntervalOf.VALUE:  # a gap stays a gap: 0 <= difference, ratio <= 1
                     low, high = (0.0, np.inf) if disparity.kind == "difference" else (0.0, 1.0)
                     quantity = np.clip(quantity, low, high)
@@ -405,10 +447,7 @@ class FairnessRun:
             if disparity is not None:
                 method += ", recentred on the value"
             if family > 1:
-                notes.append(
-                    f"{format_number(level * 100, 4)}% per group, so that "
-                    f"{threshold.confidence:.0%} holds over {family} groups"
-                )
+                notes.append(family_note(level, threshold.confidence, family, "group"))
         return Measurement(
             value=value,
             anchor_value=float(baseline[0]) if anchored else None,
@@ -433,11 +472,11 @@ class FairnessRun:
             label = values.grouping.labels[code]
             if not disparity.to_overall and int(values.judged.sum()) < 2:
                 shown = values.grouping.name
-                return (
-                    None,
-                    np.array([]),
-                    [f"{label}: no other group of {shown} has enough rows to compare with"],
-                )
+                if len(values.grouping.labels) == 1:
+                    why = f"every row is {label}: {shown} has no other group to compare with"
+                else:
+                    why = f"{label}: no other group of {shown} has enough rows to compare with"
+                return None, np.array([]), [why]
             for which in ("candidate", "baseline"):
                 own = values.only_judged(getattr(values, which))
                 if disparity.to_overall:
@@ -484,11 +523,18 @@ class FairnessRun:
             far = int(np.nanargmax(np.abs(finite - own)))
         else:
             low, high = int(np.nanargmin(finite)), int(np.nanargmax(finite))
-            far = high if abs(own - float(finite[high])) >= abs(own - float(finite[low])) else low
+            ratios = _pair_ratio(own, float(finite[low])), _pair_ratio(own, float(finite[high]))
+            far = low if ratios[0] <= ratios[1] else high
         if far == code:
             return text
         other = grouping.labels[far]
         return f"{text}; farthest: {other} {format_number(float(finite[far]), 4)}"
+
+
+def _pair_ratio(a: float, b: float) -> float:
+    """Smaller over larger; 1 for equal values."""
+    low, high = min(a, b), max(a, b)
+    return 1.0 if low == high else (low / high if high else math.nan)
 
 
 def _rows(count: int, kind: str = "") -> str:
@@ -508,17 +554,6 @@ def _recentred(replicates: NDArray[np.float64], point: float) -> NDArray[np.floa
     if not len(finite) or not math.isfinite(point):
         return replicates
     return replicates + (point - float(np.median(finite)))
-
-
-def _quantity(
-    needed: IntervalOf, candidate: NDArray[np.float64], baseline: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    if needed is IntervalOf.VALUE:
-        return candidate
-    if needed is IntervalOf.DIFFERENCE:
-        return candidate - baseline
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray((candidate - baseline) / np.abs(baseline), dtype=np.float64)
 
 
 __all__ = ["FairnessRun", "GroupValues", "readable"]

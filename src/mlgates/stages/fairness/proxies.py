@@ -15,8 +15,8 @@ and every group of every sensitive column, a one-feature model predicts
 Cross-fitting keeps identifiers and other high-cardinality columns honest: a
 value seen in only one half carries no information to the other, so such a
 column scores about 0.5 however unique its values. A feature's result is its
-highest AUC over the groups; groups with fewer than ``min_group_size`` rows
-(inside or outside the sample's group) are left out.
+highest AUC over the groups; groups with fewer than :data:`PROXY_MIN_GROUP` (or
+``min_group_size``) rows in the sample, or outside the group, are left out.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 BINS = 20
 """Numbers with more distinct values than this are cut into this many quantile bins."""
+PROXY_MIN_GROUP = 100
+"""A group is tested for proxies only with this many rows in it and out of it (or
+``min_group_size``, if larger): an AUC on fewer members is noise, and the largest of many
+noisy AUCs would look like a proxy."""
 SHRINK = 20.0
 """A category's share is shrunk towards the overall share as if it had this many more rows."""
 
@@ -132,4 +136,4 @@ def sample_rows(rows: int, limit: int, seed: int) -> tuple[NDArray[np.intp], NDA
     return chosen, fold
 
 
-__all__ = ["BINS", "Proxy", "categories", "proxy_strength", "sample_rows"]
+__all__ = ["BINS", "PROXY_MIN_GROUP", "Proxy", "categories", "proxy_strength", "sample_rows"]

@@ -14,10 +14,10 @@ from mlgates.stages.fairness.explaining import (
     sensitive_in_top_k,
 )
 from mlgates.stages.fairness.measuring import FairnessRun
-from mlgates.stages.fairness.proxies import proxy_strength, sample_rows
+from mlgates.stages.fairness.proxies import PROXY_MIN_GROUP, proxy_strength, sample_rows
 from mlgates.stages.fairness.settings import (
+    MEASURED_ONCE,
     PROXY_AUC,
-    RANK_CORRELATION,
     SENSITIVE_IN_TOP_K,
     FairnessConfig,
 )
@@ -26,18 +26,16 @@ from mlgates.text import format_number
 if TYPE_CHECKING:
     from mlgates.context import Context
 
-_EXPLAINING = (SENSITIVE_IN_TOP_K, RANK_CORRELATION)
-
 
 def measure_fairness(
     config: FairnessConfig, plan: Sequence[PlannedCheck], context: Context
 ) -> dict[str, Measurement]:
     """Every planned fairness check, measured."""
-    with reading("fairness.data" if config.data != config.models.data else "performance.data"):
+    with reading(config.data_key):
         run = FairnessRun(config, context)
-    groups = [c for c in plan if c.metric not in _EXPLAINING and c.metric != PROXY_AUC]
+    groups = [c for c in plan if c.metric not in MEASURED_ONCE and c.metric != PROXY_AUC]
     measured = run.measure(groups)
-    explaining = [c for c in plan if c.metric in _EXPLAINING]
+    explaining = [c for c in plan if c.metric in MEASURED_ONCE]
     if explaining:
         measured.update(_explain(run, explaining))
     proxies = [c for c in plan if c.metric == PROXY_AUC]
@@ -77,7 +75,12 @@ def _proxies(run: FairnessRun, checks: Sequence[PlannedCheck]) -> dict[str, Meas
     found = {}
     for feature in features:
         found[feature] = proxy_strength(
-            evaluation.frame[feature], single, sample, fold, config.min_group_size, feature
+            evaluation.frame[feature],
+            single,
+            sample,
+            fold,
+            max(config.min_group_size, PROXY_MIN_GROUP),
+            feature,
         )
     measured = {}
     for check in checks:
@@ -98,8 +101,9 @@ def _proxies(run: FairnessRun, checks: Sequence[PlannedCheck]) -> dict[str, Meas
             elif proxy.group is None:
                 measurement = Measurement(
                     status=Status.INCONCLUSIVE,
-                    message=f"{feature}: no group has {config.min_group_size} rows in it and "
-                    "out of it in the sample: nothing to test",
+                    message=f"{feature}: no group has "
+                    f"{max(config.min_group_size, PROXY_MIN_GROUP)} rows in it and out of it in "
+                    "the sample: nothing to test",
                 )
             else:
                 measurement = Measurement(

@@ -62,6 +62,8 @@ TO_OVERALL = "_to_overall"
 SENSITIVE_IN_TOP_K = "sensitive_in_top_k"
 RANK_CORRELATION = "importance_rank_correlation"
 PROXY_AUC = "proxy_auc"
+MEASURED_ONCE = (SENSITIVE_IN_TOP_K, RANK_CORRELATION)
+"""The explainability metrics measured once per run (no group, no feature)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ METRICS: Mapping[str, MetricInfo] = {
 
 _KEYS = (
     "sensitive",
+    "favourable",
     "intersections",
     "bins",
     "data",
@@ -176,6 +179,13 @@ class FairnessConfig:
     top_k: int = 5
     importance: ImportanceSettings = field(default_factory=ImportanceSettings)
     proxy_rows: int = 50_000
+    favourable: str | int | float | bool | None = None
+    own_data: bool = False
+
+    @property
+    def data_key(self) -> str:
+        """The config key that names :attr:`data`."""
+        return "fairness.data" if self.own_data else "performance.data"
 
     @property
     def data(self) -> Path:
@@ -207,9 +217,21 @@ def parse_fairness_config(table: TableReader) -> FairnessConfig:
     repeated = sorted({name for name in sensitive if sensitive.count(name) > 1})
     if repeated:
         raise table.error("sensitive", f"names {', '.join(map(repr, repeated))} twice")
+    odd = [name for name in sensitive if "=" in name or "," in name or not name.strip()]
+    if odd:
+        raise table.error(
+            "sensitive",
+            f"{odd[0]!r}: a sensitive column's name may not hold '=' or ',' (groups are "
+            "written column=value, column=value); rename the column",
+        )
     if performance.target in sensitive:
         raise table.error("sensitive", f"{performance.target!r} is the target, not a group")
     models = performance
+    favourable = table.raw("favourable")
+    if isinstance(favourable, (dict, list)):
+        raise table.error(
+            "favourable", f"expected the label of the favourable outcome, got {favourable!r}"
+        )
     if table.has("data"):
         data = table.path("data")
         assert data is not None
@@ -226,6 +248,8 @@ def parse_fairness_config(table: TableReader) -> FairnessConfig:
         top_k=table.integer("top_k", 5, minimum=1),
         importance=_importance(table),
         proxy_rows=_proxy_rows(table),
+        favourable=favourable,
+        own_data=table.has("data"),
     )
     checks = tuple(validate_check(spec, config, file=table.file) for spec in config.checks)
     return replace(config, checks=checks)
@@ -236,6 +260,12 @@ def _intersections(table: TableReader, sensitive: tuple[str, ...]) -> tuple[tupl
     if raw is None or raw is False:
         return ()
     if raw is True:
+        if len(sensitive) > 9:
+            raise table.error(
+                "intersections",
+                f"true intersects all {len(sensitive)} sensitive columns; at most nine: name "
+                'the intersections instead, e.g. [["sex", "race"]]',
+            )
         return (sensitive,) if len(sensitive) > 1 else ()
     example = '[["sex", "race"]]'
     if not isinstance(raw, list) or not all(isinstance(item, list) for item in raw):
@@ -244,10 +274,10 @@ def _intersections(table: TableReader, sensitive: tuple[str, ...]) -> tuple[tupl
         )
     found = []
     for item in raw:
-        if len(item) < 2 or not all(isinstance(name, str) for name in item):
+        if not 2 <= len(item) <= 9 or not all(isinstance(name, str) for name in item):
             raise table.error(
                 "intersections",
-                f"{item!r}: an intersection is two or more sensitive columns, e.g. {example}",
+                f"{item!r}: an intersection is two to nine sensitive columns, e.g. {example}",
             )
         unknown = [name for name in item if name not in sensitive]
         if unknown:
@@ -288,7 +318,7 @@ def _importance(table: TableReader) -> ImportanceSettings:
     entry.expect(_IMPORTANCE_KEYS)
     return ImportanceSettings(
         rows=entry.integer("rows", 5000, minimum=100),
-        repeats=entry.integer("repeats", 5, minimum=1, maximum=100),
+        repeats=entry.integer("repeats", 5, minimum=2, maximum=100),
     )
 
 
@@ -394,6 +424,7 @@ def override(config: FairnessConfig, spec: CheckSpec) -> FairnessConfig:
 __all__ = [
     "DISPARITIES",
     "GROUP_METRICS",
+    "MEASURED_ONCE",
     "METRICS",
     "NAMED_DISPARITIES",
     "PROXY_AUC",

@@ -333,13 +333,8 @@ class PerformanceRun:
             assert item.replicates is not None and item.level is not None
             first, second = item.replicates
             candidate, baseline = replicates[:, first], replicates[:, second]
-            if item.interval_of is IntervalOf.VALUE:
-                quantity = candidate
-            elif item.interval_of is IntervalOf.DIFFERENCE:
-                quantity = candidate - baseline
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    quantity = (candidate - baseline) / np.abs(baseline)
+            assert item.interval_of is not None
+            quantity = interval_quantity(item.interval_of, candidate, baseline)
             finite = np.isfinite(quantity)
             item.details["resamples_used"] = int(finite.sum())
             item.interval = percentile_bounds(quantity, item.level)
@@ -355,11 +350,7 @@ class PerformanceRun:
         if threshold.anchor is not None and threshold.anchor.value == "baseline":
             notes.append(f"baseline: {self.evaluation.baseline.name}")
         if item.family_size > 1 and threshold.confidence is not None and item.level is not None:
-            each = format_number(item.level * 100, 4)
-            notes.append(
-                f"{each}% per slice, so that {threshold.confidence:.0%} holds over "
-                f"{item.family_size} slices"
-            )
+            notes.append(family_note(item.level, threshold.confidence, item.family_size, "slice"))
         if item.check.metric in SENSITIVITY_METRICS:
             settings = self.config.sensitivity
             watched = sensitivity_metric(
@@ -390,6 +381,27 @@ class PerformanceRun:
         )
 
 
+def interval_quantity(
+    needed: IntervalOf, candidate: NDArray[np.float64], baseline: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """What an interval is read from: the candidate's replicates, or their difference
+    from the baseline's (relative: over the baseline's magnitude)."""
+    if needed is IntervalOf.VALUE:
+        return candidate
+    if needed is IntervalOf.DIFFERENCE:
+        return candidate - baseline
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((candidate - baseline) / np.abs(baseline), dtype=np.float64)
+
+
+def family_note(level: float, confidence: float, size: int, member: str) -> str:
+    """``99.5% per slice, so that 95% holds over 10 slices`` (Bonferroni)."""
+    return (
+        f"{format_number(level * 100, 4)}% per {member}, so that {confidence:.0%} holds over "
+        f"{size} {member}s"
+    )
+
+
 def _where(check: PlannedCheck) -> str:
     return f"{check.selector}: " if check.selector else ""
 
@@ -404,4 +416,10 @@ def _with_check(measurement: Measurement, check: PlannedCheck) -> Measurement:
     return replace(measurement, check=check)
 
 
-__all__ = ["MIN_CLASS_ROWS", "MISSING_SLICE", "PerformanceRun"]
+__all__ = [
+    "MIN_CLASS_ROWS",
+    "MISSING_SLICE",
+    "PerformanceRun",
+    "family_note",
+    "interval_quantity",
+]
