@@ -194,7 +194,7 @@ CONFIG_ERRORS = [
         f'{SEX_RACE}\nintersections = [["sex"]]\n{FAMILY}',
         True,
         "fairness.intersections",
-        ("['sex']: an intersection is two or more sensitive columns",),
+        ("['sex']: an intersection is two to nine sensitive columns",),
         id="intersections-one-column",
     ),
     pytest.param(
@@ -354,8 +354,8 @@ CONFIG_ERRORS = [
         "fairness.sensitve",
         (
             "unknown key (did you mean 'sensitive'?)",
-            "valid keys: bins, checks, data, importance, intersections, min_group_size, "
-            "proxies, resamples, seed, sensitive, top_k",
+            "valid keys: bins, checks, data, favourable, importance, intersections, "
+            "min_group_size, proxies, resamples, seed, sensitive, top_k",
         ),
         id="unknown-key",
     ),
@@ -487,22 +487,29 @@ def test_binned_groups_are_named_by_their_ranges_and_match_fairlearn(tmp_path: P
     assert record.passed, [c.message for c in record.checks if c.blocking]
 
 
-def test_bins_on_a_text_column_is_an_input_error(
+def test_bins_on_a_text_column_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     path = _project(tmp_path, f'sensitive = ["sex"]\nbins = {{ sex = [1] }}\n{FAMILY}')
     load_config(path)
     _assert_cli_error(
-        path, capsys, "eval.parquet", "fairness.bins.sex needs numbers", "'sex' holds"
+        path,
+        capsys,
+        "mlgates.toml: fairness.bins.sex: needs numbers",
+        "'sex' in eval.parquet holds",
     )
 
 
 @pytest.mark.parametrize(
     ("column", "values", "fix"),
     [
-        ("x1", None, "set fairness.bins.x1, e.g. [25, 45, 65]"),
-        ("code", lambda n: np.arange(n) % 101, "set fairness.bins.code"),
-        ("code", lambda n: [f"c{i % 150}" for i in range(n)], "group its values into a column"),
+        ("x1", None, "cut it into ranges with fairness.bins, e.g. x1 = ["),
+        (
+            "code",
+            lambda n: np.arange(n) % 101,
+            "with fairness.bins, e.g. code = [24.8, 49.5, 74.2]",
+        ),
+        ("code", lambda n: [f"c{i % 150}" for i in range(n)], "in a column of their own"),
     ],
     ids=["floats", "101-integers", "150-strings"],
 )
@@ -516,8 +523,8 @@ def test_a_sensitive_column_with_over_100_values_needs_bins(
     line = _assert_cli_error(
         path,
         capsys,
-        "eval.parquet",
-        f"the sensitive column {column!r} has {distinct:,} distinct values, more than 100",
+        "mlgates.toml: fairness.sensitive:",
+        f"{column!r} in eval.parquet has {distinct:,} distinct values, more than 100",
         fix,
     )
     assert "InputError" not in line
@@ -698,3 +705,80 @@ def test_threshold_option_is_validated_like_the_config(
     assert line.startswith("mlgates: error: ")
     for fragment in fragments:
         assert fragment in line, line
+
+
+# --------------------------------------------------------------------------- after review
+
+
+@pytest.mark.parametrize("checks", ["", "checks = []"])
+def test_a_fairness_table_without_checks_is_an_error_not_a_gate_switched_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], checks: str
+):
+    path = _project(tmp_path, f'sensitive = ["sex"]\n{checks}')
+    _assert_cli_error(path, capsys, "the fairness stage has nothing to check")
+
+
+def test_a_range_of_bins_that_holds_nobody_is_no_group(tmp_path: Path):
+    path = _project(tmp_path, f'sensitive = ["age"]\nbins = {{ age = [10, 15, 45] }}\n{FAMILY}')
+    record, found = _results(path)
+    selectors = {c.selector for c in found.values() if c.family}
+    assert selectors == {"age=15 to 45", "age=45 or more"}, selectors
+    assert not any(c.status is Status.INCONCLUSIVE for c in record.checks)
+
+
+def test_a_value_written_like_the_missing_group_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    frame = _frame().copy()
+    frame["sex"] = frame["sex"].astype(object)
+    frame.loc[frame.index[:40], "sex"] = "(missing)"
+    frame.loc[frame.index[40:80], "sex"] = None
+    path = _project(tmp_path, f'sensitive = ["sex"]\n{FAMILY}', frame=frame)
+    _assert_cli_error(path, capsys, "two groups shown as '(missing)'", "rename one of them")
+
+
+def test_f1_of_a_group_without_positives_is_inconclusive_not_zero(tmp_path: Path):
+    frame = _frame().copy()
+    frame.loc[frame.index[:60], "race"] = "none-positive"
+    frame.loc[frame.index[:60], "label"] = 0
+    path = _project(tmp_path, 'sensitive = ["race"]\nchecks = ["f1 >= 0.1"]', frame=frame)
+    _, found = _results(path)
+    member = found["fairness::f1[race=none-positive]"]
+    assert member.status is Status.INCONCLUSIVE, member.message
+    assert "0 positive rows, fewer than 10: f1 cannot be judged" in member.message
+
+
+def test_favourable_turns_selection_rates_to_the_other_label(tmp_path: Path):
+    plain = _project(tmp_path, 'sensitive = ["sex"]\nchecks = ["selection_rate >= 0"]')
+    _, before = _results(plain)
+    flipped = _project(
+        tmp_path, 'sensitive = ["sex"]\nfavourable = 0\nchecks = ["selection_rate >= 0"]'
+    )
+    _, after = _results(flipped)
+    for sex in ("female", "male"):
+        key = f"fairness::selection_rate[sex={sex}]"
+        assert after[key].value == pytest.approx(1 - before[key].value, abs=1e-12)
+
+
+def test_a_favourable_label_that_is_no_label_names_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    path = _project(tmp_path, f'sensitive = ["sex"]\nfavourable = "repaid"\n{FAMILY}')
+    _assert_cli_error(path, capsys, "fairness.favourable", "'repaid' is not one of the labels")
+
+
+def test_a_sensitive_column_with_one_value_says_there_is_nothing_to_compare(tmp_path: Path):
+    frame = _frame().assign(sex="female")
+    path = _project(tmp_path, f'sensitive = ["sex"]\n{FAMILY}', frame=frame)
+    record, found = _results(path)
+    member = found["fairness::selection_rate_ratio[sex=female]"]
+    assert member.status is Status.INCONCLUSIVE and record.blocked
+    assert "every row is sex=female" in member.message
+
+
+def test_a_sensitive_column_whose_name_holds_an_equals_sign_is_refused(tmp_path: Path):
+    frame = _frame().rename(columns={"sex": "s=x"})
+    path = _project(tmp_path, f'sensitive = ["s=x"]\n{FAMILY}', frame=frame)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == "fairness.sensitive" and "may not hold '='" in str(caught.value)

@@ -361,6 +361,8 @@ class FairnessRun:
             try:
                 measured.update(self._family(check, members))
             except ConfigError as exc:  # a metric that does not fit the task
+                if exc.key != "fairness.checks":
+                    raise
                 key = check.origin.key if check.origin else "fairness.checks"
                 raise ConfigError(f"{check.threshold}: {exc.problem}", key=key) from None
         return measured
