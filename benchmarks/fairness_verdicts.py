@@ -84,6 +84,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "credit"))
 
 import make_example as credit_process
+from verdicts import table  # the data gate's harness, beside this file
 
 from mlgates import load_config, run_gates
 from mlgates.core import MlgatesError, Status
@@ -687,25 +688,6 @@ def run_all(
 
 
 # --------------------------------------------------------------------------- tables
-
-
-def table(
-    rows: Sequence[Sequence[object]], header: Sequence[str], *, text_last: bool = False
-) -> str:
-    """A plain-text table: the first column (and the last if ``text_last``) left-aligned."""
-    cells = [[str(x) for x in header], *[[str(x) for x in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    left = {0, len(header) - 1} if text_last else {0}
-
-    def line(row: Sequence[str]) -> str:
-        parts = [
-            cell.ljust(width) if i in left else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
 
 
 def _short(rows: int) -> str:
