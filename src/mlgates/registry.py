@@ -33,6 +33,7 @@ BUILTIN_STAGES = {
     "data": "mlgates.stages.data:DataStage",
     "performance": "mlgates.stages.performance:PerformanceStage",
     "fairness": "mlgates.stages.fairness:FairnessStage",
+    "operational": "mlgates.stages.operational:OperationalStage",
 }
 """Built-in stages in run order: name -> ``module:attribute``."""
 
