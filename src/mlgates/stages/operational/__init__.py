@@ -64,7 +64,8 @@ class OperationalStage:
             planned.append(PlannedCheck.from_spec(STAGE, spec, selector=FAMILY if family else None))
         if config.load is not None:
             planned.extend(
-                PlannedCheck.from_spec(STAGE, spec) for spec in anchored_variants(config.load.checks)
+                PlannedCheck.from_spec(STAGE, spec)
+                for spec in anchored_variants(config.load.checks)
             )
         if config.audit is not None:
             for spec in anchored_variants(config.audit.checks):

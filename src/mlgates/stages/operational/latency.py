@@ -26,7 +26,6 @@ from mlgates.stages.operational.settings import (
     PERCENTILES,
     OperationalConfig,
     TimingSettings,
-    call_selector,
     parse_call,
 )
 from mlgates.stages.performance.evaluation import Evaluation, shared_evaluation
@@ -72,7 +71,7 @@ def _methods(config: OperationalConfig, evaluation: Evaluation) -> tuple[str, ..
     return ("predict",)
 
 
-def _setup(config: OperationalConfig, context: Context, folder: Path) -> tuple[Setup, Evaluation]:
+def _setup(config: OperationalConfig, context: Context, folder: Path) -> Setup:
     models = config.models
     assert models is not None
     with reading("performance.data"):
@@ -104,13 +103,12 @@ def _setup(config: OperationalConfig, context: Context, folder: Path) -> tuple[S
     columns = list(dict.fromkeys(f for _, _, features in entries for f in features))
     rows = folder / "rows.pkl"
     frame.iloc[picked][columns].reset_index(drop=True).to_pickle(rows)
-    setup = Setup(
+    return Setup(
         models=tuple((name, model, tuple(features)) for name, model, features in entries),
         methods=methods,
         trusted=models.trusted,
         rows=rows,
     )
-    return setup, evaluation
 
 
 def _run_worker(
@@ -140,7 +138,8 @@ def _run_worker(
     }
     path = setup.rows.with_name(f"{mode}-{'-'.join(map(str, models))}.json")
     path.write_text(json.dumps(spec), encoding="utf-8")
-    what = "timing the models" if mode == "timing" else f"measuring the {spec['models'][0]['name']}"
+    first = setup.models[models[0]][0]
+    what = "timing the models" if mode == "timing" else f"measuring the {first}"
     found = run_json(
         [sys.executable, "-m", "mlgates.stages.operational.timing_worker", str(path)],
         timeout=timing.timeout,
@@ -158,7 +157,7 @@ def measure_timed(
 ) -> dict[str, Measurement]:
     """Every in-process check, measured."""
     with tempfile.TemporaryDirectory(prefix="mlgates-timing-") as folder:
-        setup, evaluation = _setup(config, context, Path(folder))
+        setup = _setup(config, context, Path(folder))
         try:
             return _measure(config, setup, checks, context)
         except ProcessFailed as exc:
@@ -280,10 +279,11 @@ class CallJudge:
             interval = self._interval(check.metric, call, needed, level)
             of = needed
         rounds = len(candidate)
-        message = f"{call}: candidate {_shown(check.metric, value)}"
-        if anchor is not None:
-            message += f", baseline {_shown(check.metric, anchor)}"
-        message += f" ({rounds:,} calls{' each, interleaved' if baseline is not None else ''})"
+        message = f"{rounds:,} calls" + (
+            f" each, interleaved with the baseline's {_shown(check.metric, anchor)}"
+            if anchor is not None
+            else ""
+        )
         return Measurement(
             value=float(value),
             anchor_value=None if anchor is None else float(anchor),
@@ -333,7 +333,7 @@ def _statistic(metric: str, nanoseconds: NDArray[np.float64], call: str) -> NDAr
 def _shown(metric: str, value: float) -> str:
     if metric == "throughput_rps":
         return f"{format_number(value, 4)} rows/s"
-    return f"{metric.removesuffix('_ms')} {format_number(value, 4)} ms"
+    return f"{metric.removesuffix('_ms')} of {format_number(value, 4)} ms"
 
 
 __all__ = ["CALL_METRICS", "MEMORY_METRICS", "CallJudge", "measure_timed"]

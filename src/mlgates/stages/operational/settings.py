@@ -148,7 +148,15 @@ _LOAD_KEYS = (
     "request_timeout",
     "timeout",
 )
-_AUDIT_KEYS = ("checks", "requirements", "resolve", "advisory_url", "advisories", "timeout", "ignore")
+_AUDIT_KEYS = (
+    "checks",
+    "requirements",
+    "resolve",
+    "advisory_url",
+    "advisories",
+    "timeout",
+    "ignore",
+)
 _IGNORE_KEYS = ("id", "reason", "expires")
 _CALL = re.compile(r"^(?P<method>[a-z_]+):(?P<batch>\d+)$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -308,7 +316,9 @@ def _timing(table: TableReader) -> TimingSettings:
         ):
             raise table.error("batch_sizes", f"expected a list of whole numbers >= 1, got {raw!r}")
         if max(raw) > 100_000:
-            raise table.error("batch_sizes", f"{max(raw)} rows per call is too many; at most 100000")
+            raise table.error(
+                "batch_sizes", f"{max(raw)} rows per call is too many; at most 100000"
+            )
         sizes = tuple(sorted({1, *raw}))
     methods = table.strings("methods")
     for method in methods:
@@ -375,7 +385,9 @@ def _load(table: TableReader) -> LoadSettings | None:
 def _check_url(table: TableReader, url: str, *, allow_remote: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise table.error("url", f"{url!r} is not an http(s) URL such as 'http://127.0.0.1:8000/predict'")
+        raise table.error(
+            "url", f"{url!r} is not an http(s) URL such as 'http://127.0.0.1:8000/predict'"
+        )
     if parts.hostname not in _LOOPBACK and not allow_remote:
         raise table.error(
             "url",

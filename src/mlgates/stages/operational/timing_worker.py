@@ -179,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Read the spec named on the command line, measure, print JSON; errors go to stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m mlgates.stages.operational.timing_worker SPEC.json", file=sys.stderr)
+        print(
+            "usage: python -m mlgates.stages.operational.timing_worker SPEC.json", file=sys.stderr
+        )
         return 2
     spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     try:

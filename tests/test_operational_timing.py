@@ -1,0 +1,223 @@
+"""The operational gate's in-process checks: real models timed in a real worker process.
+
+The models are random forests on scikit-learn's digits: a prediction walks every
+tree, so a forest of twice the trees is about twice as slow, and nothing else
+differs.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.ensemble import RandomForestClassifier
+
+from mlgates import Status, load_config, run_gates
+from mlgates.cli import main
+from mlgates.context import Context
+from mlgates.stages.operational.timing_worker import time_rounds
+
+skops_io = pytest.importorskip("skops.io")
+
+
+def _digits() -> pd.DataFrame:
+    digits = load_digits(as_frame=True)
+    frame = digits.frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _forest(frame: pd.DataFrame, trees: int) -> RandomForestClassifier:
+    """A forest of ``trees`` trees; prediction time grows with their number."""
+    model = RandomForestClassifier(n_estimators=trees, max_depth=10, random_state=0)
+    return model.fit(frame.drop(columns="target"), frame["target"])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Digits, a slow model, the same model saved again, and one with twice the trees."""
+    root = tmp_path_factory.mktemp("timing")
+    frame = _digits()
+    frame.to_parquet(root / "digits.parquet")
+    slow = _forest(frame, 20)
+    skops_io.dump(slow, root / "slow.skops")
+    skops_io.dump(slow, root / "slow_copy.skops")
+    skops_io.dump(_forest(frame, 40), root / "slower.skops")
+    return root
+
+
+def _config(root: Path, name: str, candidate: str, baseline: str, operational: str) -> Path:
+    path = root / name
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            [mlgates]
+            history = "{name}.history.jsonl"
+
+            [performance]
+            candidate = "{candidate}"
+            baseline = "{baseline}"
+            data = "digits.parquet"
+            target = "target"
+            checks = []
+
+            [operational]
+            methods = ["predict"]
+            """
+        )
+        + textwrap.dedent(operational),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _results(record: object) -> dict[str, object]:
+    return {check.id: check for gate in record.gates for check in gate.checks}  # type: ignore[attr-defined]
+
+
+def test_a_slow_model_fails_a_tight_budget_and_passes_a_loose_one(project: Path) -> None:
+    path = _config(
+        project,
+        "budget.toml",
+        "slow.skops",
+        "slow_copy.skops",
+        """
+        batch_sizes = [1, 32]
+        time_budget = "0.3s"
+        min_calls = 100
+        checks = [
+          "p95_ms[predict:1] <= 0.01",
+          "p99_ms[predict:1] <= 10000",
+          "p50_ms[predict:32] <= 0.01 @95%",
+          "throughput_rps >= 1",
+          "peak_memory_mb <= 4096",
+          "model_size_mb <= 1000",
+        ]
+        """,
+    )
+    results = _results(run_gates(load_config(path)))
+    assert results["operational::p95_ms[predict:1]"].status is Status.FAIL
+    assert "p95_ms[predict:1]" in results["operational::p95_ms[predict:1]"].message
+    assert results["operational::p99_ms[predict:1]"].status is Status.PASS
+    tight = results["operational::p50_ms[predict:32]"]
+    assert tight.status is Status.FAIL and "95%" in tight.message
+    low, high = tight.interval
+    assert 0 < low <= tight.value <= high
+    throughput = results["operational::throughput_rps[predict:32]"]
+    assert throughput.status is Status.PASS and throughput.value > 1
+    assert results["operational::peak_memory_mb"].status is Status.PASS
+    assert results["operational::peak_memory_mb"].value > 0.5  # 20 trees of depth 10
+    size = results["operational::model_size_mb"]
+    assert size.value == pytest.approx((project / "slow.skops").stat().st_size / 2**20)
+
+
+def _repeat(path: Path, times: int) -> list[object]:
+    config = load_config(path)
+    context = Context(config.root)
+    return [run_gates(config, context) for _ in range(times)]
+
+
+def test_the_same_model_against_itself_passes_in_20_of_20_runs(project: Path) -> None:
+    path = _config(
+        project,
+        "itself.toml",
+        "slow.skops",
+        "slow_copy.skops",
+        """
+        time_budget = "0.1s"
+        min_calls = 150
+        checks = ["p95_ms <= baseline + 20%"]
+        """,
+    )
+    records = _repeat(path, 20)
+    ratios = []
+    for record in records:
+        check = _results(record)["operational::p95_ms[predict:1]~baseline"]
+        ratios.append(check.value / check.anchor_value)
+        assert check.status is Status.PASS, check.message
+    assert max(ratios) < 1.2 and min(ratios) > 1 / 1.2
+
+
+def test_a_model_twice_as_slow_fails_in_20_of_20_runs(project: Path) -> None:
+    path = _config(
+        project,
+        "slower.toml",
+        "slower.skops",
+        "slow.skops",
+        """
+        time_budget = "0.1s"
+        min_calls = 150
+        checks = ["p95_ms <= baseline + 20%"]
+        """,
+    )
+    for record in _repeat(path, 20):
+        check = _results(record)["operational::p95_ms[predict:1]~baseline"]
+        assert check.status is Status.FAIL, check.message
+        assert check.value / check.anchor_value > 1.4
+        assert "predict:1" in check.message
+
+
+def test_a_baseline_bound_at_95_percent_is_decided_on_the_paired_difference(
+    project: Path,
+) -> None:
+    path = _config(
+        project,
+        "paired.toml",
+        "slower.skops",
+        "slow.skops",
+        """
+        time_budget = "0.1s"
+        min_calls = 150
+        checks = ["p50_ms[predict:1] <= baseline + 20% @95%", "mean_ms[predict:1] <= baseline + 500%"]
+        """,
+    )
+    results = _results(run_gates(load_config(path)))
+    paired = results["operational::p50_ms[predict:1]~baseline"]
+    assert paired.status is Status.FAIL
+    low, high = paired.interval
+    assert 0.2 < low <= high  # the relative difference, well above +20%
+    assert results["operational::mean_ms[predict:1]~baseline"].status is Status.PASS
+
+
+def test_the_cli_exits_1_naming_the_call_that_is_too_slow(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _config(
+        project,
+        "cli.toml",
+        "slower.skops",
+        "slow.skops",
+        """
+        time_budget = "0.1s"
+        min_calls = 100
+        checks = ["p99_ms <= baseline + 10%"]
+        """,
+    )
+    assert main(["run", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "operational::p99_ms[predict:1]~baseline" in out
+    assert "calls each, interleaved" in out
+
+
+def test_rounds_interleave_every_function_and_respect_the_bounds() -> None:
+    order: list[str] = []
+
+    def first(item: int) -> None:
+        order.append("a")
+
+    def second(item: int) -> None:
+        order.append("b")
+
+    timings = time_rounds(
+        [first, second], [[1, 2], [3]], warmup=3, min_calls=10, max_calls=10, budget_s=5
+    )
+    assert [len(t) for t in timings] == [10, 10]
+    timed = order[6:]  # after the warm-up calls, which are not recorded
+    assert timed[:4] == ["a", "b", "b", "a"]  # who goes first alternates
+    assert all(t >= 0 for t in timings[0])
+    quick = time_rounds([first], [[1]], warmup=0, min_calls=5, max_calls=100_000, budget_s=0)
+    assert len(quick[0]) == 5
