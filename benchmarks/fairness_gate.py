@@ -46,8 +46,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -59,6 +57,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from verdicts import machine  # the data gate's harness, beside this file
 
 SCENARIOS = ("stage", "point", "metricframe", "explain")
 SEED = 20240611
@@ -474,27 +473,6 @@ def measure(directory: Path, rows: int, repeats: int) -> dict[str, list[dict[str
 # -- printing -----------------------------------------------------------------------------
 
 
-def machine() -> str:
-    import fairlearn
-    import sklearn
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} cores ({usable} usable, load average {load})\n"
-        f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}, "
-        f"scikit-learn {sklearn.__version__}, fairlearn {fairlearn.__version__}"
-    )
-
-
 def _median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(float(r[key]) for r in runs)
 
@@ -613,7 +591,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.directory, args.child, args.sizes[0], args.profile)))
         return
-    print(machine())
+    print(machine("numpy", "pandas", "sklearn", "fairlearn"))
     print(
         f"medians of {args.repeats} runs, each in a process of its own; peak +MiB: peak "
         "resident memory (VmHWM) during the timed part over the resident memory at its start"

@@ -658,6 +658,29 @@ def run_all(plan: Plan, workers: int = 2, save: Path | None = None) -> list[Outc
 # --------------------------------------------------------------------------- tables
 
 
+def machine(*modules: str) -> str:
+    """The processor, cores, load average, and the versions of Python and ``modules``."""
+    import importlib
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    versions = ", ".join(f"{name} {importlib.import_module(name).__version__}" for name in modules)
+    return (
+        f"{cpu}, {os.cpu_count()} cores ({usable} usable, load average {load})\n"
+        f"python {sys.version.split()[0]}, {versions}"
+    )
+
+
 def table(
     rows: Sequence[Sequence[object]], header: Sequence[str], *, text_last: bool = False
 ) -> str:

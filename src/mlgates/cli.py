@@ -1,4 +1,4 @@
-"""The ``mlgates`` command: ``run``, ``init``, ``profile``, ``history`` and ``github``.
+"""The ``mlgates`` command: ``run``, ``init``, ``profile``, ``history``, ``serve`` and ``github``.
 
 Exit codes: 0 nothing blocks, 1 blocked, 2 usage, configuration or input error
 (nothing was judged, nothing recorded), 3 internal error (a bug; ``-v`` shows
@@ -90,6 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", "-n", type=_positive, default=10)
     _verbose(history, "show the traceback of an internal error")
 
+    serve = commands.add_parser("serve", help="serve a model file over HTTP (POST /predict)")
+    serve.add_argument(
+        "--model", "-m", type=Path, required=True, help="skops, pickle, ONNX or MLflow model"
+    )
+    serve.add_argument(
+        "--trusted",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="TYPE",
+        help="types a .skops file may hold beyond scikit-learn's, NumPy's and SciPy's",
+    )
+    serve.add_argument(
+        "--sha256", type=_sha256, help="the sha256 the file must have (required for a pickle)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    _verbose(serve, "show the traceback of an internal error")
+
     from mlgates.github.steps import register
 
     register(commands)
@@ -103,6 +122,23 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def _sha256(text: str) -> str:
+    digest = text.strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a sha256: 64 hexadecimal digits")
+    return digest
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: use 1 to 65535")
     return value
 
 
@@ -143,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "init": _init,
         "profile": _profile,
         "history": _history,
+        "serve": _serve,
         "github": _github,
     }
     with warnings.catch_warnings():
@@ -254,6 +291,13 @@ def _history(args: argparse.Namespace) -> int:
     if records:
         scope = f"profile {profile!r}" if profile else "no profile"
         print(f"anchor: whether the run can be 'previous'/'best' for a run with {scope}")
+    return EXIT_PASSED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mlgates.stages.operational.serving import serve
+
+    serve(args.model, trusted=args.trusted, sha256=args.sha256, host=args.host, port=args.port)
     return EXIT_PASSED
 
 

@@ -135,6 +135,7 @@ def _run_worker(
         "min_calls": timing.min_calls,
         "max_calls": timing.max_calls,
         "time_budget": timing.time_budget,
+        "repeats": timing.repeats,
     }
     path = setup.rows.with_name(f"{mode}-{'-'.join(map(str, models))}.json")
     path.write_text(json.dumps(spec), encoding="utf-8")

@@ -129,6 +129,7 @@ _KEYS = (
     "min_calls",
     "max_calls",
     "time_budget",
+    "repeats",
     "resamples",
     "seed",
     "timeout",
@@ -160,6 +161,10 @@ _AUDIT_KEYS = (
 _IGNORE_KEYS = ("id", "reason", "expires")
 _CALL = re.compile(r"^(?P<method>[a-z_]+):(?P<batch>\d+)$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_LOAD_MARGIN = 120.0
+"""Default ``load.timeout`` beyond ``load.duration``: server start, warm-up, workers."""
+_LOAD_SLACK = 10.0
+"""The least ``load.timeout`` may exceed ``load.duration`` by."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,7 @@ class TimingSettings:
     min_calls: int = 200
     max_calls: int = 5000
     time_budget: float = 2.0
+    repeats: int = 3
     resamples: int = 1000
     seed: int = 0
     timeout: float = 600.0
@@ -196,7 +202,7 @@ class LoadSettings:
     duration: float = 10.0
     workers: int = 0
     request_timeout: float = 10.0
-    timeout: float = 300.0
+    timeout: float = 130.0
 
 
 @dataclass(frozen=True)
@@ -337,6 +343,7 @@ def _timing(table: TableReader) -> TimingSettings:
         min_calls=minimum,
         max_calls=table.integer("max_calls", max(5000, minimum), minimum=minimum),
         time_budget=parse_duration(table, "time_budget", 2.0, minimum=0.1),
+        repeats=table.integer("repeats", 3, minimum=1, maximum=20),
         resamples=table.integer("resamples", 1000, minimum=100, maximum=100_000),
         seed=table.integer("seed", 0, minimum=0),
         timeout=parse_duration(table, "timeout", 600.0, minimum=1),
@@ -367,7 +374,27 @@ def _load(table: TableReader) -> LoadSettings | None:
             "is required with load.url: a JSON file holding the request body to POST (or a "
             "list of bodies, sent in turn)",
         )
+    if url is None and not isinstance(table.stages.get("performance"), PerformanceConfig):
+        raise entry.error(
+            "url",
+            "is required without a [performance] table: name the endpoint to load-test, or "
+            "add [performance] so that mlgates serve can serve its candidate",
+        )
+    if url is not None and entry.has("rows_per_request"):
+        raise entry.error(
+            "rows_per_request", "is for mlgates serve; with load.url the payload file sets the rows"
+        )
     users = entry.integer("users", 10, minimum=1, maximum=10_000)
+    duration = parse_duration(entry, "duration", 10.0, minimum=1)
+    if duration != int(duration):
+        raise entry.error("duration", f"{duration:g} s: the load test runs for whole seconds")
+    timeout = parse_duration(entry, "timeout", duration + _LOAD_MARGIN, minimum=5)
+    if timeout < duration + _LOAD_SLACK:
+        raise entry.error(
+            "timeout",
+            f"{timeout:g} s leaves no time to start the server and workers around a "
+            f"{duration:g} s run: give at least {duration + _LOAD_SLACK:g} s",
+        )
     return LoadSettings(
         checks=checks,
         url=url,
@@ -375,10 +402,10 @@ def _load(table: TableReader) -> LoadSettings | None:
         rows_per_request=entry.integer("rows_per_request", 1, minimum=1, maximum=10_000),
         users=users,
         spawn_rate=entry.number("spawn_rate", float(users), minimum=0.1),
-        duration=parse_duration(entry, "duration", 10.0, minimum=1),
+        duration=duration,
         workers=entry.integer("workers", 0, minimum=0, maximum=64),
         request_timeout=parse_duration(entry, "request_timeout", 10.0, minimum=0.1),
-        timeout=parse_duration(entry, "timeout", 300.0, minimum=5),
+        timeout=timeout,
     )
 
 
@@ -413,7 +440,12 @@ def _audit(table: TableReader) -> AuditSettings | None:
                 f"{url!r} is not the http(s) URL of an OSV query API, such as "
                 "'https://osv.example.com/v1/query'",
             )
-    advisories = entry.path("advisories")
+    advisories = entry.path("advisories", must_exist=False)
+    if advisories is not None and not advisories.exists():
+        raise entry.error(
+            "advisories",
+            f"not found: {advisories} (an OSV JSON file, or a directory of them)",
+        )
     if url is not None and advisories is not None:
         raise entry.error("advisories", "give advisory_url or advisories, not both")
     return AuditSettings(
@@ -448,7 +480,7 @@ def _ignores(table: TableReader) -> tuple[IgnoredAdvisory, ...]:
         if not reason or not reason.strip():
             raise entry.error("reason", "is required: why the advisory does not affect you")
         expires = _date(entry, "expires")
-        if any(earlier.id == advisory.strip() for earlier in found):
+        if any(earlier.id.lower() == advisory.strip().lower() for earlier in found):
             raise entry.error("id", f"{advisory!r} is ignored twice; keep one entry")
         found.append(IgnoredAdvisory(advisory.strip(), reason.strip(), expires, entry.prefix))
     return tuple(found)

@@ -14,7 +14,8 @@ Two modes:
 * ``timing``: every model, loaded once, then each call (method, batch size)
   warmed up and timed in rounds: each round calls every model once, on the same
   rows, alternating who goes first, until the time budget is spent (at least
-  ``min_calls`` rounds, at most ``max_calls``). Interleaving is what makes
+  ``min_calls`` rounds, at most ``max_calls``), then ``repeats - 1`` more passes
+  over the same rounds; each call keeps its fastest pass. Interleaving is what makes
   ``p95_ms <= baseline + 20%`` hold on any machine: a noisy neighbour slows
   both models alike.
 """
@@ -32,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 Call = Callable[[Any], Any]
+RETRIES = 10
+"""Extra passes over the rounds that stay slow after ``repeats`` passes."""
+SLOW = 1.5
+"""A round is slow when a call took more than this many times its median."""
 
 
 def time_rounds(
@@ -42,12 +47,19 @@ def time_rounds(
     min_calls: int,
     max_calls: int,
     budget_s: float,
+    repeats: int = 1,
 ) -> list[list[int]]:
-    """Nanoseconds of each call of each function, timed in interleaved rounds.
+    """Nanoseconds of each function on each of its inputs, timed in interleaved rounds.
 
     ``inputs[i]`` are the arguments ``calls[i]`` cycles through; round ``r`` gives
     every function its ``r``-th input, the first function first in even rounds and
-    last in odd ones.
+    last in odd ones. The first pass runs rounds until its share of the budget is
+    spent (at least ``min_calls``, at most ``max_calls``); ``repeats - 1`` more
+    passes time the same rounds again, then rounds still over :data:`SLOW` times a
+    median are timed up to :data:`RETRIES` more times; each round keeps each
+    function's fastest time. A neighbour on a shared machine stalls a stretch of
+    calls, which another pass rarely meets on the same round; the model's own
+    cost on an input (a slow input stays slow) is the same in every pass.
     """
     for index in range(warmup):
         for call, given in zip(calls, inputs, strict=True):
@@ -55,17 +67,64 @@ def time_rounds(
     gc.collect()
     clock = time.perf_counter_ns
     timings: list[list[int]] = [[] for _ in calls]
-    order = list(range(len(calls)))
-    deadline = clock() + int(budget_s * 1e9)
+    deadline = clock() + int(budget_s / repeats * 1e9)
     rounds = 0
     while rounds < max_calls and (rounds < min_calls or clock() < deadline):
-        for which in order if rounds % 2 == 0 else reversed(order):
-            given = inputs[which][rounds % len(inputs[which])]
-            started = clock()
-            calls[which](given)
-            timings[which].append(clock() - started)
+        for which, taken in _round(calls, inputs, rounds, clock):
+            timings[which].append(taken)
         rounds += 1
+    for again in range(1, repeats):
+        _retime(calls, inputs, timings, range(rounds), again, clock)
+    for again in range(repeats, repeats + RETRIES):
+        slow = _slow_rounds(timings)
+        if not slow:
+            break
+        _retime(calls, inputs, timings, slow, again, clock)
     return timings
+
+
+def _retime(
+    calls: Sequence[Call],
+    inputs: Sequence[Sequence[Any]],
+    timings: list[list[int]],
+    rounds: Sequence[int],
+    again: int,
+    clock: Callable[[], int],
+) -> None:
+    """Time ``rounds`` once more, keeping each call's fastest time."""
+    for index in rounds:
+        for which, taken in _round(calls, inputs, index + again, clock, index):
+            timings[which][index] = min(timings[which][index], taken)
+
+
+def _slow_rounds(timings: list[list[int]]) -> list[int]:
+    """Rounds where some function took over :data:`SLOW` times its median."""
+    slow: set[int] = set()
+    for taken in timings:
+        ordered = sorted(taken)
+        limit = SLOW * ordered[len(ordered) // 2] if ordered else 0
+        slow.update(index for index, value in enumerate(taken) if value > limit)
+    return sorted(slow)
+
+
+def _round(
+    calls: Sequence[Call],
+    inputs: Sequence[Sequence[Any]],
+    turn: int,
+    clock: Callable[[], int],
+    index: int | None = None,
+) -> list[tuple[int, int]]:
+    """Each function called once on its input ``index`` (default ``turn``), the order
+    flipping with ``turn``'s parity: (which, nanoseconds) per call."""
+    position = turn if index is None else index
+    order = range(len(calls)) if turn % 2 == 0 else range(len(calls) - 1, -1, -1)
+    found = []
+    for which in order:
+        given = inputs[which][position % len(inputs[which])]
+        started = clock()
+        calls[which](given)
+        found.append((which, clock() - started))
+    return found
 
 
 def _resident_bytes() -> int:
@@ -169,6 +228,7 @@ def measure_timing(spec: dict[str, Any]) -> dict[str, Any]:
                 min_calls=spec["min_calls"],
                 max_calls=spec["max_calls"],
                 budget_s=spec["time_budget"],
+                repeats=spec["repeats"],
             )
             for entry, taken in zip(spec["models"], timings, strict=True):
                 found[entry["name"]][f"{method}:{size}"] = taken
