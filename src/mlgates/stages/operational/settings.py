@@ -175,7 +175,7 @@ class TimingSettings:
     methods: tuple[str, ...] = ()
     rows: int = 2000
     warmup: int = 20
-    min_calls: int = 200
+    min_calls: int = 100
     max_calls: int = 5000
     time_budget: float = 2.0
     repeats: int = 3
@@ -334,7 +334,7 @@ def _timing(table: TableReader) -> TimingSettings:
                 f"{method!r} is not a call the gate times{did_you_mean(method, METHODS)}; "
                 f"use {' or '.join(METHODS)}",
             )
-    minimum = table.integer("min_calls", 200, minimum=20)
+    minimum = table.integer("min_calls", 100, minimum=20)
     return TimingSettings(
         batch_sizes=sizes,
         methods=tuple(dict.fromkeys(methods)),
