@@ -147,14 +147,6 @@ def test_a_slow_model_fails_a_tight_budget_and_passes_a_loose_one(project: Path)
     assert size.value == pytest.approx((project / "slow.skops").stat().st_size / 2**20)
 
 
-@pytest.fixture
-def one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Models timed on one BLAS thread: two repeated-run tests share the two cores
-    without one's matrix products taking both."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        monkeypatch.setenv(name, "1")
-
-
 def _repeat(path: Path, times: int) -> list[object]:
     config = load_config(path)
     context = Context(config.root)
@@ -162,7 +154,6 @@ def _repeat(path: Path, times: int) -> list[object]:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("one_blas_thread")
 def test_the_same_model_against_itself_passes_in_20_of_20_runs(project: Path) -> None:
     path = _config(
         project,
@@ -187,7 +178,6 @@ def test_the_same_model_against_itself_passes_in_20_of_20_runs(project: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("one_blas_thread")
 def test_a_model_twice_as_slow_fails_in_20_of_20_runs(project: Path) -> None:
     path = _config(
         project,
@@ -276,3 +266,11 @@ def test_rounds_interleave_every_function_and_respect_the_bounds() -> None:
     assert all(t >= 0 for t in timings[0])
     quick = time_rounds([first], [[1]], warmup=0, min_calls=5, max_calls=100_000, budget_s=0)
     assert len(quick[0]) == 5
+
+
+def test_the_models_are_held_to_one_thread_unless_the_config_says_otherwise() -> None:
+    from mlgates.stages.operational.latency import thread_limits
+
+    assert thread_limits(1)["OMP_NUM_THREADS"] == "1"
+    assert thread_limits(4)["OPENBLAS_NUM_THREADS"] == "4"
+    assert thread_limits(0) == {}

@@ -111,6 +111,23 @@ def _setup(config: OperationalConfig, context: Context, folder: Path) -> Setup:
     )
 
 
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+"""The variables OpenMP and the BLAS libraries read their thread count from at start."""
+
+
+def thread_limits(threads: int) -> dict[str, str]:
+    """The environment that holds a process's numerical libraries to ``threads`` threads
+    (0: the libraries' own default, the environment unchanged)."""
+    return {} if threads == 0 else dict.fromkeys(THREAD_VARIABLES, str(threads))
+
+
 def _run_worker(
     setup: Setup, mode: str, models: Sequence[int], timing: TimingSettings, context: Context
 ) -> dict[str, Any]:
@@ -145,6 +162,7 @@ def _run_worker(
         [sys.executable, "-m", "mlgates.stages.operational.timing_worker", str(path)],
         timeout=timing.timeout,
         what=what,
+        env=thread_limits(timing.threads),
     )
     if not isinstance(found, dict):
         raise ProcessFailed(f"{what}: expected a JSON object, got {type(found).__name__}")
@@ -337,4 +355,4 @@ def _shown(metric: str, value: float) -> str:
     return f"{metric.removesuffix('_ms')} of {format_number(value, 4)} ms"
 
 
-__all__ = ["CALL_METRICS", "MEMORY_METRICS", "CallJudge", "measure_timed"]
+__all__ = ["CALL_METRICS", "MEMORY_METRICS", "CallJudge", "measure_timed", "thread_limits"]

@@ -130,6 +130,7 @@ _KEYS = (
     "max_calls",
     "time_budget",
     "repeats",
+    "threads",
     "resamples",
     "seed",
     "timeout",
@@ -179,6 +180,7 @@ class TimingSettings:
     max_calls: int = 5000
     time_budget: float = 2.0
     repeats: int = 3
+    threads: int = 1
     resamples: int = 1000
     seed: int = 0
     timeout: float = 600.0
@@ -344,6 +346,7 @@ def _timing(table: TableReader) -> TimingSettings:
         max_calls=table.integer("max_calls", max(5000, minimum), minimum=minimum),
         time_budget=parse_duration(table, "time_budget", 2.0, minimum=0.1),
         repeats=table.integer("repeats", 3, minimum=1, maximum=20),
+        threads=table.integer("threads", 1, minimum=0, maximum=1024),
         resamples=table.integer("resamples", 1000, minimum=100, maximum=100_000),
         seed=table.integer("seed", 0, minimum=0),
         timeout=parse_duration(table, "timeout", 600.0, minimum=1),
