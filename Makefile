@@ -65,6 +65,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/data_gate.py
 	$(BIN)/python benchmarks/performance_gate.py
 	$(BIN)/python benchmarks/fairness_gate.py
+	$(BIN)/python benchmarks/operational_gate.py
 	$(BIN)/python benchmarks/ci_outputs.py
 
 clean:

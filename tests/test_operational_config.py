@@ -396,6 +396,24 @@ CONFIG_ERRORS = [
         id="repeats-too-many",
     ),
     _case(
+        f"[operational]\nthreads = -1\n{LATENCY}",
+        "operational.threads",
+        "-1 is too small; it must be at least 0",
+        id="threads-negative",
+    ),
+    _case(
+        f"[operational]\nthreads = 2000\n{LATENCY}",
+        "operational.threads",
+        "2000 is too large; it must be at most 1024",
+        id="threads-too-many",
+    ),
+    _case(
+        f'[operational]\nthreads = "all"\n{LATENCY}',
+        "operational.threads",
+        "expected a whole number, got 'all'",
+        id="threads-a-string",
+    ),
+    _case(
         f"[operational]\nresamples = 50\n{LATENCY}",
         "operational.resamples",
         "at least 100",
@@ -1041,6 +1059,7 @@ min_calls = 50
 max_calls = 400
 time_budget = "1.5m"
 repeats = 2
+threads = 4
 resamples = 200
 seed = 7
 timeout = "2m"
@@ -1081,6 +1100,7 @@ def test_a_full_table_parses_to_its_values(tmp_path: Path):
         max_calls=400,
         time_budget=90.0,
         repeats=2,
+        threads=4,
         resamples=200,
         seed=7,
         timeout=120.0,
@@ -1144,6 +1164,35 @@ def test_a_full_table_parses_to_its_values(tmp_path: Path):
     assert not audit.ignore[0].expired(dt.date(2027, 1, 31))  # holds through the day
     assert audit.ignore[0].expired(dt.date(2027, 2, 1))
     assert len(config.all_checks) == 4 + 4 + 2
+
+
+DOCUMENTED = """
+[operational]
+batch_sizes = [1, 64]
+checks = ["p95_ms <= baseline + 20%", "peak_memory_mb <= 512", "throughput_rps >= 2000"]
+load = { users = 20, duration = "20s", checks = ["p99_ms <= 100", "failure_ratio <= 0.001"] }
+audit = { requirements = "requirements.txt", checks = ["vulnerabilities == 0"], ignore = [
+  { id = "GHSA-xxxx-xxxx-xxxx", reason = "only the CLI is affected", expires = 2027-01-31 },
+] }
+"""
+
+
+def test_the_documented_example_parses(tmp_path: Path):
+    """The opening example of docs/operational-gate.md (a shorter reason), inline tables."""
+    config = _operational(_project(tmp_path, DOCUMENTED))
+    assert config.timing.batch_sizes == (1, 64)
+    assert config.load is not None and config.audit is not None
+    assert (config.load.users, config.load.duration, config.load.timeout) == (20, 20.0, 140.0)
+    assert [str(s.threshold) for s in config.load.checks] == [
+        "p99_ms[load] <= 100",
+        "failure_ratio[load] <= 0.001",
+    ]
+    (ignored,) = config.audit.ignore
+    assert (ignored.id, ignored.expires, ignored.key) == (
+        "GHSA-xxxx-xxxx-xxxx",
+        dt.date(2027, 1, 31),
+        "operational.audit.ignore[0]",
+    )
 
 
 def test_a_minimal_table_takes_the_defaults(tmp_path: Path):

@@ -804,8 +804,8 @@ def test_the_example_writes_every_output_and_names_it(example, name: str, code: 
 @pytest.mark.parametrize(
     ("name", "blocked", "stages"),
     [
-        ("passing", False, {"data", "performance", "fairness"}),
-        ("blocked", True, {"data", "performance"}),
+        ("passing", False, {"data", "performance", "fairness", "operational"}),
+        ("blocked", True, {"data", "performance", "operational"}),
     ],
 )
 def test_the_examples_json_matches_the_schema(example, name: str, blocked: bool, stages: set[str]):
