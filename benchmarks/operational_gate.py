@@ -1,5 +1,20 @@
 """Benchmark of the operational gate, run by hand: ``python benchmarks/operational_gate.py``.
 
+Timing overhead
+---------------
+What the gate's timing loop (:func:`mlgates.stages.operational.timing_worker.time_rounds`)
+adds to a call: it times a function that does nothing, in rounds of two as the gate
+times candidate and baseline, and reports nanoseconds per timed call next to a bare
+``perf_counter_ns`` pair measured in the same run (medians of 7).
+
+Verdict stability
+-----------------
+``p95_ms <= baseline + 20%`` on repeated runs of the gate (``--stability`` runs each,
+a fresh timing process per run): a scikit-learn pipeline (scaler, logistic
+regression, on scikit-learn's wine table) against a copy of itself, and an ensemble
+of two such pipelines (twice the work) against one. Printed: how often each
+passed, and the range of the candidate/baseline ratio of their 95th percentiles.
+
 Load test
 ---------
 The server: one ``mlgates serve`` on 127.0.0.1 for the whole run, serving a
@@ -221,16 +236,142 @@ def load_table(runs: dict[str, list[dict[str, Any]]]) -> str:
     return table(rows, header)
 
 
+# --------------------------------------------------------------------------- timing
+
+
+def _nothing(_: object) -> None:
+    return None
+
+
+def timing_overhead(rounds: int = 20_000, samples: int = 7) -> tuple[float, float]:
+    """Nanoseconds per timed call of a no-op in the gate's loop, and of a bare clock pair."""
+    from mlgates.stages.operational.timing_worker import time_rounds
+
+    loop, bare = [], []
+    for _ in range(samples):
+        started = time.perf_counter_ns()
+        time_rounds(
+            [_nothing, _nothing],
+            [[0], [0]],
+            warmup=0,
+            min_calls=rounds,
+            max_calls=rounds,
+            budget_s=0,
+        )
+        loop.append((time.perf_counter_ns() - started) / (2 * rounds))
+        clock = time.perf_counter_ns
+        started = clock()
+        for _ in range(2 * rounds):
+            before = clock()
+            _nothing(0)
+            _ = clock() - before
+        bare.append((clock() - started) / (2 * rounds))
+    return statistics.median(loop), statistics.median(bare)
+
+
+def stability_project(directory: Path) -> dict[str, Path]:
+    """Two configs: a pipeline against a copy of itself, and an ensemble of two against one."""
+    import skops.io as sio
+    from sklearn.datasets import load_wine
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    wine = load_wine(as_frame=True).frame
+    wine.to_parquet(directory / "wine.parquet")
+    features, target = wine.drop(columns="target"), wine["target"]
+
+    def pipeline() -> Any:
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+            features, target
+        )
+
+    one = pipeline()
+    sio.dump(one, directory / "one.skops")
+    sio.dump(one, directory / "one_copy.skops")
+    pair = VotingClassifier([("a", pipeline()), ("b", pipeline())], voting="soft")
+    sio.dump(pair.fit(features, target), directory / "twice.skops")
+    configs = {}
+    for name, candidate, baseline in (
+        ("itself", "one.skops", "one_copy.skops"),
+        ("twice as slow", "twice.skops", "one.skops"),
+    ):
+        path = directory / f"{name.replace(' ', '_')}.toml"
+        path.write_text(
+            f"""
+[performance]
+candidate = "{candidate}"
+baseline = "{baseline}"
+data = "wine.parquet"
+target = "target"
+checks = []
+
+[operational]
+methods = ["predict"]
+checks = ["p95_ms <= baseline + 20%"]
+""",
+            encoding="utf-8",
+        )
+        configs[name] = path
+    return configs
+
+
+def stability(directory: Path, runs: int) -> str:
+    """Pass counts and p95 ratios of repeated gate runs, the two cases taking turns."""
+    from mlgates import Status, load_config, run_gates
+    from mlgates.context import Context
+
+    configs = stability_project(directory)
+    loaded = {name: load_config(path) for name, path in configs.items()}
+    contexts = {name: Context(config.root) for name, config in loaded.items()}
+    found: dict[str, list[tuple[bool, float, float]]] = {name: [] for name in configs}
+    for _ in range(runs):
+        for name, config in loaded.items():
+            started = time.perf_counter()
+            record = run_gates(config, contexts[name])
+            check = next(c for c in record.checks if c.selector == "predict:1")
+            found[name].append(
+                (
+                    check.status is Status.PASS,
+                    check.value / check.anchor_value,
+                    time.perf_counter() - started,
+                )
+            )
+    rows = []
+    for name, results in found.items():
+        ratios = sorted(ratio for _, ratio, _ in results)
+        rows.append(
+            [
+                name,
+                f"{sum(passed for passed, _, _ in results)} of {runs}",
+                f"{ratios[0]:.3f}",
+                f"{statistics.median(ratios):.3f}",
+                f"{ratios[-1]:.3f}",
+                f"{statistics.median(t for _, _, t in results):.1f} s",
+            ]
+        )
+    return table(rows, ["candidate vs baseline", "passed", "min ratio", "median", "max", "run"])
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--duration", type=int, default=DURATION, help="seconds per run")
+    parser.add_argument("--stability", type=int, default=20, help="gate runs per case")
     args = parser.parse_args()
     print(machine("pandas", "sklearn", "locust", "uvicorn"))
+    loop, bare = timing_overhead()
+    print(
+        f"\ntiming overhead: {loop:.0f} ns per timed call in the gate's loop, "
+        f"{bare:.0f} ns for a bare clock pair around a call (x{loop / bare:.2f})"
+    )
     with tempfile.TemporaryDirectory(prefix="mlgates-bench-") as name:
         directory = Path(name)
+        print(f"\np95_ms <= baseline + 20%, {args.stability} gate runs per case, taking turns")
+        print(stability(directory, args.stability))
         prepare(directory)
         print(
             f"\nload test: {args.users} users, {args.duration} s per run, one-row requests to "

@@ -11,9 +11,6 @@ naming the file, the dotted key and what would be valid, and through ``mlgates r
 (``mlgates.cli.main`` in this process) exit 2 with one ``mlgates: error:`` line, no
 traceback, nothing judged or recorded. ``--threshold`` (``-t``) overrides are
 validated like the config and replace the check of the same metric, call and anchor.
-
-Tests marked ``xfail(strict=True)`` state what users need where settings.py falls
-short today; each names the problem in its reason.
 """
 
 from __future__ import annotations
@@ -801,11 +798,6 @@ def test_an_unparsable_check_points_at_the_fault(
     assert code == 2 and "Traceback" not in out + err, out + err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="max_calls below min_calls says 'it must be at least 100' without naming "
-    "operational.min_calls, the setting the 100 comes from (the default when unset)",
-)
 def test_max_calls_below_min_calls_names_min_calls(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -893,11 +885,6 @@ def test_durations_are_read_in_seconds(tmp_path: Path, written: str, seconds: fl
     assert _operational(path).timing.time_budget == pytest.approx(seconds)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_duration accepts inf (a gate that never times out or never stops timing); "
-    "load.duration = inf crashes with OverflowError (exit 3) in int(duration)",
-)
 @pytest.mark.parametrize("key", list(DURATION_KEYS))
 def test_an_infinite_duration_is_refused(tmp_path: Path, key: str):
     # the loader only: while inf is accepted, mlgates run would time or load-test for real
@@ -981,11 +968,6 @@ def test_a_metric_of_another_list_is_refused_naming_the_valid_metrics(
     _assert_rejected(path, capsys, key, repr(metric), *valid)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a metric of another operational list is reported as an 'unknown metric' and the "
-    "list it belongs to is not named (failure_ratio IS an operational metric)",
-)
 @pytest.mark.parametrize(("operational", "key", "metric", "valid", "home"), WRONG_LIST)
 def test_a_metric_of_another_list_names_the_list_it_belongs_to(
     tmp_path: Path,
@@ -1000,11 +982,6 @@ def test_a_metric_of_another_list_names_the_list_it_belongs_to(
     assert "unknown metric" not in error.problem, error.problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="p95_ms[load] in [operational] checks is told to name method:batch_size; the user "
-    "meant a load-test check, which belongs in operational.load.checks",
-)
 def test_a_load_selector_in_checks_points_at_load_checks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -1012,11 +989,6 @@ def test_a_load_selector_in_checks_points_at_load_checks(
     _assert_rejected(path, capsys, "operational.checks[0]", "operational.load.checks")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate_check says \"'fast' is not a call the gate times\" without the calls "
-    "that are (the methods key's error says 'use predict or predict_proba')",
-)
 def test_an_unknown_method_in_a_selector_lists_the_methods(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -1024,12 +996,6 @@ def test_an_unknown_method_in_a_selector_lists_the_methods(
     _assert_rejected(path, capsys, "operational.checks[0]", "predict or predict_proba")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="p95_ms[predict:01] passes validation (batch 1 is timed) but keeps the selector "
-    "'predict:01', which no timed call is named: the run is inconclusive 'predict:01 was "
-    "not timed' instead of a config error or a normalised 'predict:1'",
-)
 @pytest.mark.parametrize("call", ["predict:01", "predict:\u0661"])
 def test_a_call_written_with_other_digits_is_normalised_or_refused(tmp_path: Path, call: str):
     path = _project(tmp_path, f'[operational]\nchecks = ["p95_ms[{call}] <= 5"]')
@@ -1453,11 +1419,6 @@ def test_threshold_option_for_an_unconfigured_stage_is_refused(
     _assert_cli_error(path, capsys, "--threshold", "[operational]", args=("-t", "p95_ms <= 5"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="override() raises ConfigError without key='--threshold' when the load or audit "
-    "table is missing, so the message does not say the command-line option is at fault",
-)
 @pytest.mark.parametrize("threshold", ["failure_ratio <= 0.5", "vulnerabilities == 0"])
 def test_threshold_option_for_a_missing_table_names_the_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], threshold: str
@@ -1467,12 +1428,6 @@ def test_threshold_option_for_a_missing_table_names_the_option(
     assert line.startswith("mlgates: error: --threshold"), line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="override() sends any metric with [load] to load.checks without checking it is a "
-    "load-test metric (throughput_rps[load] is accepted), and rewrites the call of a "
-    "load-test metric to [load] (requests_per_s[predict:1] becomes requests_per_s[load])",
-)
 @pytest.mark.parametrize(
     "threshold",
     ["throughput_rps[load] >= 5", "requests_per_s[predict:1] >= 5", "failure_ratio[x] <= 0.1"],

@@ -14,6 +14,7 @@ Three kinds of checks live here:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from mlgates.authoring import HISTORY_ANCHORS, CheckSpec, MetricInfo, TableReade
 from mlgates.core import ConfigError, Direction
 from mlgates.stages.performance.settings import PerformanceConfig
 from mlgates.text import DURATION_UNITS, did_you_mean
-from mlgates.thresholds import Anchor
+from mlgates.thresholds import Anchor, ThresholdError, parse_threshold
 
 STAGE = "operational"
 _HIGHER, _LOWER = Direction.HIGHER, Direction.LOWER
@@ -284,6 +285,8 @@ def parse_duration(table: TableReader, name: str, default: float, *, minimum: fl
         seconds = float(found.group(1)) * DURATION_UNITS.get(unit or "s", 1)
     else:
         seconds = float(raw)
+    if not math.isfinite(seconds):
+        raise table.error(name, f"{raw!r} is not a duration: write a finite one such as '20s'")
     if not seconds >= minimum:
         raise table.error(name, f"{raw!r} is too short; it must be at least {minimum:g} s")
     return seconds
@@ -296,7 +299,7 @@ def parse_operational_config(table: TableReader) -> OperationalConfig:
     models = performance if isinstance(performance, PerformanceConfig) else None
     config = OperationalConfig(
         models=models,
-        checks=table.checks("checks", STAGE, TIMED),
+        checks=_checks(table, "checks", TIMED),
         timing=_timing(table),
         load=_load(table),
         audit=_audit(table),
@@ -311,6 +314,39 @@ def parse_operational_config(table: TableReader) -> OperationalConfig:
     for spec in config.checks:
         validate_check(spec, config, file=table.file)
     return config
+
+
+_LISTS: tuple[tuple[str, str, Mapping[str, MetricInfo]], ...] = (
+    ("operational.checks", "timed in a fresh process", TIMED),
+    ("operational.load.checks", "measured by the load test", LOADED),
+    ("operational.audit.checks", "measured by the dependency audit", AUDITED),
+)
+
+
+def _checks(
+    table: TableReader, name: str, metrics: Mapping[str, MetricInfo], **options: Any
+) -> tuple[CheckSpec, ...]:
+    """``table.checks``, with a metric of another operational list sent to its list."""
+    raw = table.raw(name)
+    for index, item in enumerate(raw if isinstance(raw, list) else ()):
+        text = item.get("check") if isinstance(item, dict) else item
+        if not isinstance(text, str):
+            continue
+        try:
+            metric = parse_threshold(text).metric
+        except ThresholdError:
+            continue
+        homes = [where for where, _, listed in _LISTS if metric in listed]
+        if metric in metrics or not homes:
+            continue
+        what = next(what for where, what, _ in _LISTS if where == homes[0])
+        valid = ", ".join(sorted(metrics))
+        raise table.error(
+            f"{name}[{index}]",
+            f"{metric!r} is {what}: move {text!r} to {' or '.join(homes)}; "
+            f"{table.key(name)} takes {valid}",
+        )
+    return table.checks(name, STAGE, metrics, **options)
 
 
 def _timing(table: TableReader) -> TimingSettings:
@@ -343,7 +379,7 @@ def _timing(table: TableReader) -> TimingSettings:
         rows=table.integer("rows", 2000, minimum=1, maximum=1_000_000),
         warmup=table.integer("warmup", 20, minimum=0),
         min_calls=minimum,
-        max_calls=table.integer("max_calls", max(5000, minimum), minimum=minimum),
+        max_calls=_max_calls(table, minimum),
         time_budget=parse_duration(table, "time_budget", 2.0, minimum=0.1),
         repeats=table.integer("repeats", 3, minimum=1, maximum=20),
         threads=table.integer("threads", 1, minimum=0, maximum=1024),
@@ -353,12 +389,24 @@ def _timing(table: TableReader) -> TimingSettings:
     )
 
 
+def _max_calls(table: TableReader, minimum: int) -> int:
+    most = table.integer("max_calls", max(5000, minimum), minimum=1)
+    if most < minimum:
+        given = "" if table.has("min_calls") else ", its default"
+        raise table.error(
+            "max_calls",
+            f"{most} is below operational.min_calls ({minimum}{given}); raise max_calls or "
+            "lower min_calls",
+        )
+    return most
+
+
 def _load(table: TableReader) -> LoadSettings | None:
     if not table.has("load"):
         return None
     entry = table.sub("load", table.table("load"))
     entry.expect(_LOAD_KEYS)
-    checks = entry.checks("checks", STAGE, LOADED, selector=LOAD)
+    checks = _checks(entry, "checks", LOADED, selector=LOAD)
     if not checks:
         raise entry.error("checks", 'is required: e.g. ["p99_ms <= 100", "failure_ratio <= 0.001"]')
     url = entry.string("url")
@@ -431,7 +479,7 @@ def _audit(table: TableReader) -> AuditSettings | None:
         return None
     entry = table.sub("audit", table.table("audit"))
     entry.expect(_AUDIT_KEYS)
-    checks = entry.checks("checks", STAGE, AUDITED)
+    checks = _checks(entry, "checks", AUDITED)
     if not checks:
         raise entry.error("checks", 'is required: e.g. ["vulnerabilities == 0"]')
     url = entry.string("advisory_url")
@@ -527,6 +575,12 @@ def validate_check(spec: CheckSpec, config: OperationalConfig, *, file: str | No
     selector = threshold.selector
     if selector is None:
         return
+    if selector == LOAD:
+        raise ConfigError(
+            f"{threshold} is a load-test check: move it to operational.load.checks",
+            file=file,
+            key=key,
+        )
     call = parse_call(selector)
     example = call_selector("predict", config.timing.batch_sizes[-1])
     if call is None:
@@ -539,7 +593,8 @@ def validate_check(spec: CheckSpec, config: OperationalConfig, *, file: str | No
     method, batch = call
     if method not in METHODS:
         raise ConfigError(
-            f"{threshold}: {method!r} is not a call the gate times{did_you_mean(method, METHODS)}",
+            f"{threshold}: {method!r} is not a call the gate times{did_you_mean(method, METHODS)}"
+            f"; use {' or '.join(METHODS)}",
             file=file,
             key=key,
         )
@@ -552,6 +607,12 @@ def validate_check(spec: CheckSpec, config: OperationalConfig, *, file: str | No
     if batch not in config.timing.batch_sizes:
         raise ConfigError(
             f"{threshold}: batch size {batch} is not timed; add it to operational.batch_sizes",
+            file=file,
+            key=key,
+        )
+    if selector.strip() != call_selector(method, batch):
+        raise ConfigError(
+            f"{threshold}: write the call as {threshold.metric}[{call_selector(method, batch)}]",
             file=file,
             key=key,
         )
@@ -571,14 +632,30 @@ def override(config: OperationalConfig, spec: CheckSpec) -> OperationalConfig:
     ``load.checks``, ``vulnerabilities`` to ``audit.checks``, the rest to ``checks``.
     """
     metric, selector = spec.threshold.metric, spec.threshold.selector
+    key = spec.origin.key
     if metric in AUDITED:
         if config.audit is None:
-            raise ConfigError(f"{spec.threshold}: the config has no operational.audit table")
+            raise ConfigError(
+                f"{spec.threshold}: the config has no operational.audit table", key=key
+            )
         audit = replace(config.audit, checks=replace_checks(config.audit.checks, spec))
         return replace(config, audit=audit)
     if selector == LOAD or metric not in TIMED:
+        if metric not in LOADED:
+            raise ConfigError(
+                f"{spec.threshold}: {metric!r} is not measured by the load test; its metrics: "
+                f"{', '.join(sorted(LOADED))}",
+                key=key,
+            )
+        if selector not in (None, LOAD):
+            raise ConfigError(
+                f"{spec.threshold}: a load-test check names no call; write {metric}[{LOAD}]",
+                key=key,
+            )
         if config.load is None:
-            raise ConfigError(f"{spec.threshold}: the config has no operational.load table")
+            raise ConfigError(
+                f"{spec.threshold}: the config has no operational.load table", key=key
+            )
         bound = replace(spec, threshold=spec.threshold.for_selector(LOAD))
         load = replace(config.load, checks=replace_checks(config.load.checks, bound))
         return replace(config, load=load)
