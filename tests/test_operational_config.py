@@ -387,10 +387,10 @@ CONFIG_ERRORS = [
         id="max-calls-below-min-calls",
     ),
     _case(
-        f"[operational]\nrepeats = 21\n{LATENCY}",
-        "operational.repeats",
+        f"[operational]\nretries = 51\n{LATENCY}",
+        "operational.retries",
         "21 is too large; it must be at most 20",
-        id="repeats-too-many",
+        id="retries-too-many",
     ),
     _case(
         f"[operational]\nthreads = -1\n{LATENCY}",
@@ -1024,7 +1024,7 @@ warmup = 5
 min_calls = 50
 max_calls = 400
 time_budget = "1.5m"
-repeats = 2
+retries = 2
 threads = 4
 resamples = 200
 seed = 7
@@ -1065,7 +1065,7 @@ def test_a_full_table_parses_to_its_values(tmp_path: Path):
         min_calls=50,
         max_calls=400,
         time_budget=90.0,
-        repeats=2,
+        retries=2,
         threads=4,
         resamples=200,
         seed=7,

@@ -34,32 +34,39 @@ def from_json_number(value: object, what: str = "value") -> float | None:
     raise ValueError(f"{what}: expected a number, got {value!r}")
 
 
-def to_jsonable(value: Any, *, finite: bool = True) -> Any:
+def to_jsonable(value: Any, *, finite: bool = True, nan_as_none: bool = False) -> Any:
     """``value`` as plain JSON types, recursively.
 
     Handles numpy scalars and arrays (through ``item``/``tolist``), tuples, sets
     and dates; anything else becomes its ``str``. Non-finite floats become
-    strings unless ``finite`` is false (for values that are shown, not stored).
+    strings unless ``finite`` is false (for values that are shown, not stored),
+    or ``None`` with ``nan_as_none`` (for JSON answers, where null is missing).
     """
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
+        if nan_as_none and not math.isfinite(value):
+            return None
         return json_number(float(value)) if finite else float(value)
+
+    def inner(item: Any) -> Any:
+        return to_jsonable(item, finite=finite, nan_as_none=nan_as_none)
+
     if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item, finite=finite) for key, item in value.items()}
+        return {str(key): inner(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(item, finite=finite) for item in value]
+        return [inner(item) for item in value]
     if isinstance(value, (set, frozenset)):
-        return sorted((to_jsonable(item, finite=finite) for item in value), key=repr)
+        return sorted((inner(item) for item in value), key=repr)
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
     for name in ("item", "tolist"):
         method = getattr(value, name, None)
         if callable(method) and (name == "tolist" or getattr(value, "ndim", None) == 0):
             try:
-                return to_jsonable(method(), finite=finite)
+                return inner(method())
             except (TypeError, ValueError):
                 pass
     return str(value)

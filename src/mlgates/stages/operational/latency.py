@@ -9,6 +9,7 @@ bootstrap over the timed rounds, which keeps candidate and baseline paired.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed, reading
 from mlgates.core import ConfigError, Status
-from mlgates.processes import ProcessFailed, run_json
+from mlgates.processes import ProcessFailed
 from mlgates.stages.operational.settings import (
     PERCENTILES,
     OperationalConfig,
@@ -29,7 +30,7 @@ from mlgates.stages.operational.settings import (
     parse_call,
 )
 from mlgates.stages.performance.evaluation import Evaluation, shared_evaluation
-from mlgates.stages.performance.measuring import interval_quantity
+from mlgates.stages.performance.measuring import family_note, interval_quantity
 from mlgates.stages.performance.settings import ModelFile
 from mlgates.text import format_number
 
@@ -152,65 +153,93 @@ def _run_worker(
         "min_calls": timing.min_calls,
         "max_calls": timing.max_calls,
         "time_budget": timing.time_budget,
-        "repeats": timing.repeats,
+        "retries": timing.retries,
     }
     path = setup.rows.with_name(f"{mode}-{'-'.join(map(str, models))}.json")
     path.write_text(json.dumps(spec), encoding="utf-8")
     first = setup.models[models[0]][0]
     what = "timing the models" if mode == "timing" else f"measuring the {first}"
-    found = run_json(
-        [sys.executable, "-m", "mlgates.stages.operational.timing_worker", str(path)],
-        timeout=timing.timeout,
-        what=what,
-        env=thread_limits(timing.threads),
-    )
+    try:
+        found = context.run_json(
+            [sys.executable, "-m", "mlgates.stages.operational.timing_worker", str(path)],
+            timeout=timing.timeout,
+            what=what,
+            env=thread_limits(timing.threads),
+        )
+    except ProcessFailed as exc:
+        raise WorkerFailed(f"{exc} (operational.timeout is {timing.timeout:g} s)") from None
     if not isinstance(found, dict):
-        raise ProcessFailed(f"{what}: expected a JSON object, got {type(found).__name__}")
+        raise WorkerFailed(f"{what}: expected a JSON object, got {type(found).__name__}")
     if "error" in found:
-        raise ProcessFailed(f"{what}: {found['error']}")
+        raise WorkerFailed(f"{what}: {found['error']}", found.get("traceback", ""))
     return found
+
+
+class WorkerFailed(Exception):
+    """A timing or memory process failed; ``trace`` is its traceback, when it has one."""
+
+    def __init__(self, message: str, trace: str = "") -> None:
+        super().__init__(message)
+        self.trace = trace
+
+    def measurement(self) -> Measurement:
+        """An ``error`` for every check the process was to measure."""
+        details = {"traceback": self.trace} if self.trace else {}
+        return Measurement(status=Status.ERROR, message=str(self), details=details)
 
 
 def measure_timed(
     config: OperationalConfig, checks: Sequence[PlannedCheck], context: Context
 ) -> dict[str, Measurement]:
-    """Every in-process check, measured."""
+    """Every in-process check, measured; a process that fails makes errors of its own
+    checks only."""
+    measured = {
+        check.id: _size(check, config) for check in checks if check.metric == "model_size_mb"
+    }
+    calls = [c for c in checks if c.metric in CALL_METRICS]
+    memory = [c for c in checks if c.metric in MEMORY_METRICS]
+    if not calls and not memory:
+        return measured
     with tempfile.TemporaryDirectory(prefix="mlgates-timing-") as folder:
         setup = _setup(config, context, Path(folder))
-        try:
-            return _measure(config, setup, checks, context)
-        except ProcessFailed as exc:
-            failed = Measurement(status=Status.ERROR, message=str(exc))
-            return {check.id: failed for check in checks}
-
-
-def _measure(
-    config: OperationalConfig, setup: Setup, checks: Sequence[PlannedCheck], context: Context
-) -> dict[str, Measurement]:
-    timing = config.timing
-    names = [name for name, _, _ in setup.models]
-    measured: dict[str, Measurement] = {}
-    calls = [c for c in checks if c.metric in CALL_METRICS]
-    if calls:
-        found = _run_worker(setup, "timing", range(len(names)), timing, context)["calls"]
-        timed = {
-            name: Timed(name, {k: np.asarray(v, dtype=np.float64) for k, v in found[name].items()})
-            for name in names
-        }
-        judge = CallJudge(timed, timing)
-        for check in calls:
-            measured.update(judge.measure(check))
-    memory = [c for c in checks if c.metric in MEMORY_METRICS]
-    if memory:
-        wanted = [0]
-        if len(names) > 1 and any(c.threshold and c.threshold.anchor for c in memory):
-            wanted.append(1)
-        reports = {names[i]: _run_worker(setup, "memory", [i], timing, context) for i in wanted}
-        for check in memory:
-            measured[check.id] = _memory(check, reports)
-    for check in (c for c in checks if c.metric == "model_size_mb"):
-        measured[check.id] = _size(check, setup)
+        if calls:
+            try:
+                measured.update(_timed_calls(config.timing, setup, calls, context))
+            except WorkerFailed as exc:
+                measured.update(dict.fromkeys((c.id for c in calls), exc.measurement()))
+        if memory:
+            try:
+                measured.update(_memory_checks(config.timing, setup, memory, context))
+            except WorkerFailed as exc:
+                measured.update(dict.fromkeys((c.id for c in memory), exc.measurement()))
     return measured
+
+
+def _timed_calls(
+    timing: TimingSettings, setup: Setup, checks: Sequence[PlannedCheck], context: Context
+) -> dict[str, Measurement]:
+    names = [name for name, _, _ in setup.models]
+    found = _run_worker(setup, "timing", range(len(names)), timing, context)
+    timed = {
+        name: Timed(name, {k: np.asarray(v, dtype=np.float64) for k, v in calls.items()})
+        for name, calls in found["calls"].items()
+    }
+    judge = CallJudge(timed, timing, retimed=found.get("retimed", {}))
+    measured: dict[str, Measurement] = {}
+    for check in checks:
+        measured.update(judge.measure(check))
+    return measured
+
+
+def _memory_checks(
+    timing: TimingSettings, setup: Setup, checks: Sequence[PlannedCheck], context: Context
+) -> dict[str, Measurement]:
+    names = [name for name, _, _ in setup.models]
+    wanted = [0]
+    if len(names) > 1 and any(c.threshold and c.threshold.anchor for c in checks):
+        wanted.append(1)
+    reports = {names[i]: _run_worker(setup, "memory", [i], timing, context) for i in wanted}
+    return {check.id: _memory(check, reports) for check in checks}
 
 
 def _size_bytes(path: Path) -> int:
@@ -219,8 +248,19 @@ def _size_bytes(path: Path) -> int:
     return path.stat().st_size
 
 
-def _size(check: PlannedCheck, setup: Setup) -> Measurement:
-    sizes = {name: _size_bytes(model.path) / _MIB for name, model, _ in setup.models}
+def _size(check: PlannedCheck, config: OperationalConfig) -> Measurement:
+    models = config.models
+    assert models is not None
+    files = {"candidate": models.candidate, "baseline": models.baseline}
+    sizes = {
+        name: _size_bytes(model.path) / _MIB
+        for name, model in files.items()
+        if model is not None and model.uri is None
+    }
+    if "candidate" not in sizes:
+        return Measurement(
+            status=Status.INCONCLUSIVE, message="the candidate is an MLflow URI: no file to size"
+        )
     return Measurement(
         value=sizes["candidate"],
         anchor_value=sizes.get("baseline"),
@@ -249,14 +289,23 @@ def _pair(what: str, values: dict[str, float], unit: str) -> str:
 
 
 class CallJudge:
-    """Latency percentiles and throughput of each timed call, with bootstrap intervals."""
+    """Latency percentiles and throughput of each timed call, with confidence intervals.
 
-    def __init__(self, timed: dict[str, Timed], timing: TimingSettings) -> None:
-        self.timed = timed
+    A percentile's interval comes from order statistics (distribution-free: the
+    ``k``-th fastest call bounds the percentile with a binomial probability); a
+    difference from the baseline combines each model's bounds at half the risk.
+    Means and throughput come from a bootstrap over the timed rounds, which keeps
+    candidate and baseline paired. A family's members share the risk (Bonferroni).
+    """
+
+    def __init__(
+        self, timed: dict[str, Timed], timing: TimingSettings, retimed: dict[str, int]
+    ) -> None:
         self.timing = timing
         self.candidate = timed["candidate"]
         self.baseline = timed.get("baseline")
-        self._replicates: dict[tuple[str, str], NDArray[np.intp]] = {}
+        self.retimed = retimed
+        self._picks: dict[str, NDArray[np.intp]] = {}
 
     def members(self, metric: str) -> list[str]:
         """The calls a family of ``metric`` covers (throughput: the largest batch only)."""
@@ -271,14 +320,15 @@ class CallJudge:
         if not check.family:
             assert check.selector is not None
             return {check.id: self.one(check, check.selector)}
+        calls = self.members(check.metric)
         measured = {}
-        for call in self.members(check.metric):
+        for call in calls:
             member = check.member(call)
-            measured[member.id] = replace(self.one(member, call), check=member)
+            measured[member.id] = replace(self.one(member, call, len(calls)), check=member)
         return measured
 
-    def one(self, check: PlannedCheck, call: str) -> Measurement:
-        """``check`` measured on one timed call."""
+    def one(self, check: PlannedCheck, call: str, family: int = 1) -> Measurement:
+        """``check`` measured on one timed call (one of ``family`` judged together)."""
         if call not in self.candidate.calls:
             timed = ", ".join(self.candidate.calls)
             return Measurement(
@@ -286,56 +336,138 @@ class CallJudge:
             )
         candidate = self.candidate.calls[call]
         baseline = None if self.baseline is None else self.baseline.calls.get(call)
-        value = _statistic(check.metric, candidate[None, :], call)[0]
-        anchor = None if baseline is None else _statistic(check.metric, baseline[None, :], call)[0]
-        interval, level, of = None, None, None
-        needed = None if check.threshold is None else interval_needed(check.threshold)
-        if needed is not None and check.threshold is not None:
-            level = check.threshold.confidence
-            assert level is not None
-            if needed is not IntervalOf.VALUE and baseline is None:
-                needed = IntervalOf.VALUE
-            interval = self._interval(check.metric, call, needed, level)
-            of = needed
+        value = float(_statistic(check.metric, candidate[None, :], call)[0])
+        anchor = None
+        if baseline is not None:
+            anchor = float(_statistic(check.metric, baseline[None, :], call)[0])
         rounds = len(candidate)
         message = f"{rounds:,} calls" + (
             f" each, interleaved with the baseline's {_shown(check.metric, anchor)}"
             if anchor is not None
             else ""
         )
-        return Measurement(
-            value=float(value),
-            anchor_value=None if anchor is None else float(anchor),
-            interval=interval,
-            interval_of=of,
-            level=level,
+        retimed = self.retimed.get(call, 0)
+        if retimed:
+            message += f"; {retimed:,} stalled calls timed again"
+        measured = Measurement(
+            value=value,
+            anchor_value=anchor,
             message=message,
-            method="bootstrap over timed rounds" if interval is not None else None,
-            details={"calls": rounds},
+            details={"calls": rounds, "retimed": retimed},
+        )
+        needed = None if check.threshold is None else interval_needed(check.threshold)
+        if needed is None or check.threshold is None:
+            return measured
+        level = check.threshold.confidence
+        assert level is not None
+        each = 1 - (1 - level) / family
+        if needed is not IntervalOf.VALUE and baseline is None:
+            needed = IntervalOf.VALUE
+        interval = self._interval(check.metric, call, needed, each)
+        if interval is None:
+            return _too_few(check.metric, rounds, each, needed)
+        details = dict(measured.details)
+        method = "bootstrap over the timed rounds, paired"
+        if PERCENTILES.get(check.metric) is not None:
+            method = "order statistics (binomial)"
+        if family > 1:
+            details["level_each"] = each
+            method += f", {family_note(each, level, family, 'call')}"
+        return replace(
+            measured,
+            interval=interval,
+            interval_of=needed,
+            level=level,
+            method=method,
+            details=details,
         )
 
     def _interval(
         self, metric: str, call: str, needed: IntervalOf, level: float
-    ) -> tuple[float, float]:
-        picks = self._picks(call)
-        candidate = _statistic(metric, self.candidate.calls[call][picks], call)
-        baseline = candidate
-        if self.baseline is not None and call in self.baseline.calls:
-            baseline = _statistic(metric, self.baseline.calls[call][picks], call)
-        quantity = interval_quantity(needed, candidate, baseline)
+    ) -> tuple[float, float] | None:
+        candidate = self.candidate.calls[call]
+        baseline = None if self.baseline is None else self.baseline.calls.get(call)
+        percentile = PERCENTILES.get(metric)
+        if percentile is not None:
+            share = percentile / 100
+            if needed is IntervalOf.VALUE:
+                bounds = quantile_bounds(candidate, share, level)
+                return None if bounds is None else (bounds[0] / 1e6, bounds[1] / 1e6)
+            assert baseline is not None
+            half = 1 - (1 - level) / 2
+            ours, theirs = (
+                quantile_bounds(candidate, share, half),
+                quantile_bounds(baseline, share, half),
+            )
+            if ours is None or theirs is None:
+                return None
+            if needed is IntervalOf.DIFFERENCE:
+                return ((ours[0] - theirs[1]) / 1e6, (ours[1] - theirs[0]) / 1e6)
+            return (ours[0] / theirs[1] - 1, ours[1] / theirs[0] - 1)
+        picks = self._resampled(call)
+        replicates = _statistic(metric, candidate[picks], call)
+        against = replicates
+        if baseline is not None:
+            against = _statistic(metric, baseline[picks], call)
+        quantity = interval_quantity(needed, replicates, against)
         finite = quantity[np.isfinite(quantity)]
         if finite.size == 0:
-            return (float("nan"), float("nan"))
+            return None
         low, high = np.quantile(finite, [1 - level, level])
         return float(low), float(high)
 
-    def _picks(self, call: str) -> NDArray[np.intp]:
-        key = ("rounds", call)
-        if key not in self._replicates:
+    def _resampled(self, call: str) -> NDArray[np.intp]:
+        if call not in self._picks:
             rounds = len(self.candidate.calls[call])
             rng = np.random.default_rng(self.timing.seed)
-            self._replicates[key] = rng.integers(0, rounds, size=(self.timing.resamples, rounds))
-        return self._replicates[key]
+            self._picks[call] = rng.integers(0, rounds, size=(self.timing.resamples, rounds))
+        return self._picks[call]
+
+
+def quantile_bounds(
+    values: NDArray[np.float64], share: float, level: float
+) -> tuple[float, float] | None:
+    """One-sided ``level`` bounds of the ``share`` quantile from order statistics.
+
+    The upper bound is the ``k``-th smallest value for the least ``k`` with
+    P(Binomial(n, share) < k) >= level; the lower bound likewise from below. None
+    when ``values`` are too few for either bound to exist.
+    """
+    from scipy.stats import binom
+
+    ordered = np.sort(values)
+    n = len(ordered)
+    below = binom.cdf(np.arange(n + 1), n, share)  # P(at most j values below the quantile)
+    upper = np.flatnonzero(below >= level)
+    lower = np.flatnonzero(1 - np.concatenate(([0.0], below[:-1])) >= level)
+    if upper.size == 0 or upper[0] >= n or lower.size == 0 or lower[-1] < 1:
+        return None
+    return float(ordered[lower[-1] - 1]), float(ordered[upper[0]])
+
+
+def rounds_needed(share: float, level: float) -> int:
+    """The fewest calls for which a one-sided ``level`` upper bound of the ``share``
+    quantile exists: 1 - share**n >= level."""
+    return math.ceil(math.log(1 - level) / math.log(share))
+
+
+def _too_few(metric: str, rounds: int, level: float, needed: IntervalOf) -> Measurement:
+    percentile = PERCENTILES.get(metric)
+    if percentile is None or percentile >= 100:
+        return Measurement(
+            status=Status.INCONCLUSIVE, message=f"{metric}: no interval from {rounds:,} calls"
+        )
+    if needed is not IntervalOf.VALUE:
+        level = 1 - (1 - level) / 2
+    wanted = rounds_needed(percentile / 100, level)
+    return Measurement(
+        status=Status.INCONCLUSIVE,
+        message=(
+            f"{rounds:,} calls are too few for a {format_number(level * 100, 4)}% bound on the "
+            f"{percentile:g}th percentile: it needs at least {wanted:,}; raise "
+            "operational.min_calls (or time_budget)"
+        ),
+    )
 
 
 def _statistic(metric: str, nanoseconds: NDArray[np.float64], call: str) -> NDArray[np.float64]:
@@ -355,4 +487,12 @@ def _shown(metric: str, value: float) -> str:
     return f"{metric.removesuffix('_ms')} of {format_number(value, 4)} ms"
 
 
-__all__ = ["CALL_METRICS", "MEMORY_METRICS", "CallJudge", "measure_timed", "thread_limits"]
+__all__ = [
+    "CALL_METRICS",
+    "MEMORY_METRICS",
+    "CallJudge",
+    "measure_timed",
+    "quantile_bounds",
+    "rounds_needed",
+    "thread_limits",
+]

@@ -16,12 +16,15 @@ machines would join the same way, ``locust -f locustfile.py --worker --master-ho
 variables and a copy of the bodies file, but only a master listening beyond
 loopback accepts them; the gate's master never does.
 
-Every process is stopped when ``load.timeout`` runs out, and always on the way
-out (an error, an interrupt included). The figures come from locust's JSON
-statistics (``--json-file``): locust keeps each response time to 1 ms below
-100 ms (10 ms below 1 s), so the percentiles have that resolution; the mean and
-the maximum are exact. Requests per second are the requests over the time from
-the first to the last request.
+Every process runs in a session of its own and is stopped, with anything it
+started, when ``load.timeout`` runs out, and always on the way out: terminated
+and given a few seconds after an error, killed at once after an interrupt
+(Ctrl-C). The figures come from locust's JSON statistics (``--json-file``):
+locust keeps each response time rounded to the nearest 1 ms below 100 ms, 10 ms
+below 1 s, 100 ms below 10 s and 1 s above, so the percentiles have that
+resolution (and are capped at the maximum); the mean and the maximum are exact.
+``requests`` counts the requests answered without failure and ``requests_per_s``
+divides them by the time from the first to the last request.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import importlib.util
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,7 +51,8 @@ from urllib.parse import urlsplit
 
 from mlgates.authoring import Measurement, PlannedCheck, reading
 from mlgates.core import ConfigError, InputError, MissingExtraError, Status
-from mlgates.processes import ProcessFailed
+from mlgates.files import read_user_text
+from mlgates.processes import ProcessFailed, kill_group, tail
 from mlgates.stages.operational.settings import PERCENTILES, LoadSettings, OperationalConfig
 from mlgates.text import format_number, shorten
 
@@ -113,21 +118,22 @@ class Started:
 
     def tail(self) -> str:
         """The last lines it printed, on one line."""
-        return tail(self.log)
+        return _log_tail(self.log)
 
 
-def tail(log: Path, lines: int = 5) -> str:
-    """The last ``lines`` lines of ``log``, on one line."""
+def _log_tail(log: Path) -> str:
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return "(no output)"
-    return shorten(" ".join(text.strip().splitlines()[-lines:]), 600) or "(no output)"
+    return tail(text) or "(no output)"
 
 
 @dataclass
 class Processes:
-    """Helper processes, every one stopped and reaped when the block ends."""
+    """Helper processes, each in a session of its own, every one stopped (with anything
+    it started) and reaped when the block ends: terminated and given a few seconds
+    after an ordinary end or an error, killed at once after an interrupt."""
 
     started: list[Started] = field(default_factory=list)
 
@@ -144,6 +150,7 @@ class Processes:
                     stdin=subprocess.DEVNULL,
                     stdout=output,
                     stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             except OSError as exc:
                 raise ProcessFailed(f"{name}: cannot start: {exc.strerror or exc}") from None
@@ -151,18 +158,24 @@ class Processes:
         self.started.append(started)
         return started
 
-    def stop(self) -> None:
-        """Terminate every process still running, kill those that linger, reap all."""
+    def stop(self, *, grace: float = _GRACE) -> None:
+        """Terminate every process group still running, kill those that linger after
+        ``grace`` seconds (at once with ``grace = 0``, or when interrupted), reap all."""
         running = [s.process for s in reversed(self.started) if s.process.poll() is None]
-        for process in running:
-            process.terminate()
-        until = time.monotonic() + _GRACE
-        for process in running:
-            try:
-                process.wait(timeout=max(until - time.monotonic(), 0.01))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        try:
+            if grace > 0:
+                for process in running:
+                    kill_group(process, signal.SIGTERM)
+                until = time.monotonic() + grace
+                for process in running:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=max(until - time.monotonic(), 0.01))
+        finally:  # those that linger, or all after an interrupt, are killed
+            for process in running:
+                if process.poll() is None:
+                    kill_group(process)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=_GRACE)
 
     def __enter__(self) -> Processes:
         return self
@@ -173,10 +186,12 @@ class Processes:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.stop()
+        interrupted = error is not None and not isinstance(error, Exception)
+        self.stop(grace=0 if interrupted else _GRACE)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -219,11 +234,10 @@ def _target(
 
 def _copy_payload(source: Path, bodies: Path, shown: str) -> None:
     """The payload file as a list of bodies (a list in the file is the bodies)."""
+    text = read_user_text(source, "payload file", InputError)
     try:
-        payload = json.loads(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise InputError(f"{shown} is not a JSON file: {exc}") from None
     listed = payload if isinstance(payload, list) else [payload]
     if not listed:
@@ -262,7 +276,7 @@ def _serve_candidate(
         evaluation = shared_evaluation(models, context)
     features = list(evaluation.candidate.features)
     write_bodies(evaluation.frame[features], rows_per_request, bodies, config.timing.seed)
-    port = _free_port()
+    port = free_port()
     label = f"mlgates serve ({candidate.path.name})"
     argv = [sys.executable, "-m", "mlgates", "serve", "--model", str(candidate.path)]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
@@ -366,7 +380,7 @@ def run_locust(
         "--exit-code-on-error=0",
         f"--json-file={folder / 'stats'}",
     ]
-    port = _free_port() if settings.workers else 0
+    port = free_port() if settings.workers else 0
     if settings.workers:
         master += [
             "--master",
@@ -414,7 +428,11 @@ def _wait_for(
 
 @dataclass(frozen=True)
 class LoadRun:
-    """What one load test measured: counts, response times (ms) and failures."""
+    """What one load test measured: counts, response times (ms) and failures.
+
+    ``requests`` counts every request sent, ``failures`` those that failed; the
+    ``requests`` and ``requests_per_s`` metrics count the others (:attr:`answered`).
+    """
 
     description: str
     requests: int
@@ -457,19 +475,26 @@ class LoadRun:
         )
 
     @property
+    def answered(self) -> int:
+        """Requests answered without failure."""
+        return max(self.requests - self.failures, 0)
+
+    @property
     def rate(self) -> float:
-        """Requests per second."""
-        return self.requests / self.seconds
+        """Requests answered without failure per second."""
+        return self.answered / self.seconds
 
     def percentile(self, q: float) -> float:
-        """The ``q``-th percentile of the response times, as locust computes it."""
+        """The ``q``-th percentile of the response times, as locust computes it from its
+        rounded response times, capped at the exact maximum (locust rounds to the nearest
+        bucket, so the top bucket can lie above the slowest response)."""
         total = sum(self.times.values())
         rank = min(int(total * q / 100), total - 1)
         seen = 0
         for value in sorted(self.times):
             seen += self.times[value]
             if seen > rank:
-                return value
+                return min(value, self.max_ms)
         return math.nan
 
     def latency(self, metric: str) -> float:
@@ -481,30 +506,37 @@ class LoadRun:
 
     @property
     def summary(self) -> str:
-        """What was run and its counts: ``10 users for 5 s against ...: 3,120 requests, ...``."""
+        """What was run and its counts: ``10 users for 5 s against ...: 3,120 requests,
+        2 failed; 3,118 answered, 624/s``."""
         return (
-            f"{self.description}: {self.requests:,} requests, {format_number(self.rate, 3)}/s, "
-            f"{self.failures:,} failed"
+            f"{self.description}: {self.requests:,} requests, {self.failures:,} failed; "
+            f"{self.answered:,} answered, {format_number(self.rate, 3)}/s"
         )
 
     def measure(self, metric: str) -> Measurement:
         """The measurement of one load metric."""
-        details = {"requests": self.requests, "failures": self.failures, "seconds": self.seconds}
-        if metric == "requests":
-            return Measurement(value=float(self.requests), message=self.summary, details=details)
-        if metric == "requests_per_s":
-            return Measurement(value=self.rate, message=self.summary, details=details)
+        details = {
+            "requests": self.requests,
+            "failures": self.failures,
+            "answered": self.answered,
+            "seconds": self.seconds,
+        }
+        if metric not in (*PERCENTILES, "requests", "requests_per_s", "failure_ratio"):
+            return Measurement(status=Status.ERROR, message=f"{metric} is not a load-test metric")
         if metric == "failure_ratio":
             return self._failure_ratio(details)
-        if metric not in PERCENTILES:
-            return Measurement(status=Status.ERROR, message=f"{metric} is not a load-test metric")
-        if self.failures >= self.requests:
+        if not self.answered:
             why = "no request was sent" if not self.requests else "every request failed"
+            judged = "answer" if metric in ("requests", "requests_per_s") else "response time"
             return Measurement(
                 status=Status.INCONCLUSIVE,
-                message=f"{why}, so no response time to judge: {self._failed()}",
+                message=f"{why}, so no {judged} to judge: {self._failed()}",
                 details=details,
             )
+        if metric == "requests":
+            return Measurement(value=float(self.answered), message=self.summary, details=details)
+        if metric == "requests_per_s":
+            return Measurement(value=self.rate, message=self.summary, details=details)
         shown = ", ".join(
             f"{name.removesuffix('_ms')} {format_number(self.latency(name), 4)}"
             for name in PERCENTILES
@@ -540,7 +572,7 @@ def _json_file(path: Path, what: str, log: Path | None) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        said = f": {tail(log)}" if log else ""
+        said = f": {_log_tail(log)}" if log else ""
         raise ProcessFailed(f"locust wrote no {what}{said}") from None
     except (OSError, ValueError) as exc:
         raise ProcessFailed(f"{what}: cannot read {path.name}: {exc}") from None
@@ -565,9 +597,9 @@ __all__ = [
     "Processes",
     "Started",
     "Target",
+    "free_port",
     "measure_load",
     "run_locust",
-    "tail",
     "wait_until_healthy",
     "warm_up",
     "write_bodies",

@@ -19,7 +19,6 @@ starlette's thread pool, so the event loop keeps accepting requests.
 from __future__ import annotations
 
 import json
-import math
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -50,17 +49,7 @@ class BadRequest(Exception):
 def plain(value: Any) -> Any:
     """``value`` as JSON values: numpy scalars and arrays as Python ones, NaN and
     infinities as null, dates as ISO text."""
-    return _finite(to_jsonable(value, finite=False))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [_finite(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    return value
+    return to_jsonable(value, nan_as_none=True)
 
 
 def parse_rows(body: bytes) -> list[dict[str, Any]]:

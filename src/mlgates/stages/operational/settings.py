@@ -130,7 +130,7 @@ _KEYS = (
     "min_calls",
     "max_calls",
     "time_budget",
-    "repeats",
+    "retries",
     "threads",
     "resamples",
     "seed",
@@ -180,7 +180,7 @@ class TimingSettings:
     min_calls: int = 100
     max_calls: int = 5000
     time_budget: float = 2.0
-    repeats: int = 3
+    retries: int = 10
     threads: int = 1
     resamples: int = 1000
     seed: int = 0
@@ -381,7 +381,7 @@ def _timing(table: TableReader) -> TimingSettings:
         min_calls=minimum,
         max_calls=_max_calls(table, minimum),
         time_budget=parse_duration(table, "time_budget", 2.0, minimum=0.1),
-        repeats=table.integer("repeats", 3, minimum=1, maximum=20),
+        retries=table.integer("retries", 10, minimum=0, maximum=50),
         threads=table.integer("threads", 1, minimum=0, maximum=1024),
         resamples=table.integer("resamples", 1000, minimum=100, maximum=100_000),
         seed=table.integer("seed", 0, minimum=0),

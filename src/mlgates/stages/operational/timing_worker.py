@@ -14,10 +14,11 @@ Two modes:
 * ``timing``: every model, loaded once, then each call (method, batch size)
   warmed up and timed in rounds: each round calls every model once, on the same
   rows, alternating who goes first, until the time budget is spent (at least
-  ``min_calls`` rounds, at most ``max_calls``), then ``repeats - 1`` more passes
-  over the same rounds; each call keeps its fastest pass. Interleaving is what makes
-  ``p95_ms <= baseline + 20%`` hold on any machine: a noisy neighbour slows
-  both models alike.
+  ``min_calls`` rounds, at most ``max_calls``). Interleaving is what makes
+  ``p95_ms <= baseline + 20%`` hold on any machine: a busy machine slows both
+  models alike; and a call during which the machine gave the processor to
+  something else (its wall time well beyond the processor time it used) is
+  timed again, so that the tail of the distribution is the model's own.
 """
 
 from __future__ import annotations
@@ -28,15 +29,28 @@ import os
 import resource
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 Call = Callable[[Any], Any]
 RETRIES = 10
-"""Extra passes over the rounds that stay slow after ``repeats`` passes."""
-SLOW = 1.5
-"""A round is slow when a call took more than this many times its median."""
+"""How many times a stalled call is timed again."""
+STALLED_SHARE = 0.1
+"""A call is stalled when more than this share of its time was spent off the processor..."""
+STALLED_FLOOR_NS = 50_000
+"""... and more than this many nanoseconds (a timer interrupt is not a stall)."""
+
+
+@dataclass
+class Rounds:
+    """Nanoseconds of each function's call in each round, and how many calls were
+    timed again because the machine took the processor away during them."""
+
+    timings: list[list[int]]
+    retimed: int = 0
 
 
 def time_rounds(
@@ -47,84 +61,52 @@ def time_rounds(
     min_calls: int,
     max_calls: int,
     budget_s: float,
-    repeats: int = 1,
-) -> list[list[int]]:
-    """Nanoseconds of each function on each of its inputs, timed in interleaved rounds.
+    retries: int = RETRIES,
+) -> Rounds:
+    """Time every function on its inputs in interleaved rounds.
 
     ``inputs[i]`` are the arguments ``calls[i]`` cycles through; round ``r`` gives
     every function its ``r``-th input, the first function first in even rounds and
-    last in odd ones. The first pass runs rounds until its share of the budget is
-    spent (at least ``min_calls``, at most ``max_calls``); ``repeats - 1`` more
-    passes time the same rounds again, then rounds still over :data:`SLOW` times a
-    median are timed up to :data:`RETRIES` more times; each round keeps each
-    function's fastest time. A neighbour on a shared machine stalls a stretch of
-    calls, which another pass rarely meets on the same round; the model's own
-    cost on an input (a slow input stays slow) is the same in every pass.
+    last in odd ones, until ``budget_s`` is spent (at least ``min_calls`` rounds, at
+    most ``max_calls``). A call that spent more than :data:`STALLED_SHARE` of its
+    time off the processor (the machine ran something else) is timed again, up to
+    ``retries`` times, keeping the attempt that was off it least; a call that is
+    slow on the processor (garbage collection, a costly input) is kept as it is.
     """
     for index in range(warmup):
         for call, given in zip(calls, inputs, strict=True):
             call(given[index % len(given)])
     gc.collect()
-    clock = time.perf_counter_ns
-    timings: list[list[int]] = [[] for _ in calls]
-    deadline = clock() + int(budget_s / repeats * 1e9)
+    found = Rounds([[] for _ in calls])
+    forward = list(range(len(calls)))
+    backward = forward[::-1]
+    deadline = time.perf_counter_ns() + int(budget_s * 1e9)
     rounds = 0
-    while rounds < max_calls and (rounds < min_calls or clock() < deadline):
-        for which, taken in _round(calls, inputs, rounds, clock):
-            timings[which].append(taken)
+    while rounds < max_calls and (rounds < min_calls or time.perf_counter_ns() < deadline):
+        for which in forward if rounds % 2 == 0 else backward:
+            given = inputs[which][rounds % len(inputs[which])]
+            taken, attempts = _timed(calls[which], given, retries)
+            found.timings[which].append(taken)
+            found.retimed += attempts > 1
         rounds += 1
-    for again in range(1, repeats):
-        _retime(calls, inputs, timings, range(rounds), again, clock)
-    for again in range(repeats, repeats + RETRIES):
-        slow = _slow_rounds(timings)
-        if not slow:
-            break
-        _retime(calls, inputs, timings, slow, again, clock)
-    return timings
-
-
-def _retime(
-    calls: Sequence[Call],
-    inputs: Sequence[Sequence[Any]],
-    timings: list[list[int]],
-    rounds: Sequence[int],
-    again: int,
-    clock: Callable[[], int],
-) -> None:
-    """Time ``rounds`` once more, keeping each call's fastest time."""
-    for index in rounds:
-        for which, taken in _round(calls, inputs, index + again, clock, index):
-            timings[which][index] = min(timings[which][index], taken)
-
-
-def _slow_rounds(timings: list[list[int]]) -> list[int]:
-    """Rounds where some function took over :data:`SLOW` times its median."""
-    slow: set[int] = set()
-    for taken in timings:
-        ordered = sorted(taken)
-        limit = SLOW * ordered[len(ordered) // 2] if ordered else 0
-        slow.update(index for index, value in enumerate(taken) if value > limit)
-    return sorted(slow)
-
-
-def _round(
-    calls: Sequence[Call],
-    inputs: Sequence[Sequence[Any]],
-    turn: int,
-    clock: Callable[[], int],
-    index: int | None = None,
-) -> list[tuple[int, int]]:
-    """Each function called once on its input ``index`` (default ``turn``), the order
-    flipping with ``turn``'s parity: (which, nanoseconds) per call."""
-    position = turn if index is None else index
-    order = range(len(calls)) if turn % 2 == 0 else range(len(calls) - 1, -1, -1)
-    found = []
-    for which in order:
-        given = inputs[which][position % len(inputs[which])]
-        started = clock()
-        calls[which](given)
-        found.append((which, clock() - started))
     return found
+
+
+def _timed(call: Call, given: Any, retries: int) -> tuple[int, int]:
+    """Nanoseconds of one call on the processor's time, and the attempts it took."""
+    wall_clock, processor = time.perf_counter_ns, time.process_time_ns
+    best, least_off = 0, -1
+    for attempt in range(1, retries + 2):
+        started, busy = wall_clock(), processor()
+        call(given)
+        busy = processor() - busy
+        taken = wall_clock() - started
+        off = taken - busy
+        if off <= max(STALLED_FLOOR_NS, STALLED_SHARE * taken):
+            return taken, attempt
+        if least_off < 0 or off < least_off:
+            best, least_off = taken, off
+    return best, retries + 1
 
 
 def _resident_bytes() -> int:
@@ -165,8 +147,8 @@ def _load(entry: dict[str, Any], trusted: Sequence[str]) -> Any:
     return load_model(model, entry["display"], trusted)
 
 
-def _batches(rows: Any, features: Sequence[str], size: int, limit: int = 256) -> list[Any]:
-    """Up to ``limit`` distinct batches of ``size`` rows, each a frame of ``features``."""
+def _batches(rows: Any, features: Sequence[str], size: int, limit: int | None = None) -> list[Any]:
+    """Distinct batches of ``size`` rows (at most ``limit``), each a frame of ``features``."""
     frame = rows[list(features)]
     starts = range(0, max(len(frame) - size, 0) + 1, max(size, 1))
     return [frame.iloc[start : start + size] for start in list(starts)[:limit]]
@@ -191,13 +173,14 @@ def measure_memory(spec: dict[str, Any]) -> dict[str, Any]:
     rows = pd.read_pickle(spec["rows"])
     _preload_loaders(entry["path"])
     largest = max(spec["batch_sizes"])
+    batch = _batches(rows, entry["features"], largest, limit=1)[0].copy()
+    del rows
     gc.collect()
     exact = _reset_peak()
     before = _resident_bytes()
     started = time.perf_counter()
     model = _load(entry, spec["trusted"])
     load_s = time.perf_counter() - started
-    batch = _batches(rows, entry["features"], largest, limit=1)[0]
     for method in spec["methods"]:
         for _ in range(3):
             getattr(model, method)(batch)
@@ -217,22 +200,24 @@ def measure_timing(spec: dict[str, Any]) -> dict[str, Any]:
     rows = pd.read_pickle(spec["rows"])
     models = [_load(entry, spec["trusted"]) for entry in spec["models"]]
     found: dict[str, Any] = {entry["name"]: {} for entry in spec["models"]}
+    retimed: dict[str, int] = {}
     for size in spec["batch_sizes"]:
         inputs = [_batches(rows, entry["features"], size) for entry in spec["models"]]
         for method in spec["methods"]:
             calls = [getattr(model, method) for model in models]
-            timings = time_rounds(
+            rounds = time_rounds(
                 calls,
                 inputs,
                 warmup=spec["warmup"],
                 min_calls=spec["min_calls"],
                 max_calls=spec["max_calls"],
                 budget_s=spec["time_budget"],
-                repeats=spec["repeats"],
+                retries=spec["retries"],
             )
-            for entry, taken in zip(spec["models"], timings, strict=True):
+            for entry, taken in zip(spec["models"], rounds.timings, strict=True):
                 found[entry["name"]][f"{method}:{size}"] = taken
-    return {"calls": found}
+            retimed[f"{method}:{size}"] = rounds.retimed
+    return {"calls": found, "retimed": retimed}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = measure_memory(spec) if spec["mode"] == "memory" else measure_timing(spec)
     except Exception as exc:
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        failed = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        print(json.dumps(failed))
         return 0
     print(json.dumps(result))
     return 0
