@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -112,17 +111,11 @@ def prepare(directory: Path) -> None:
     (directory / "plain_locustfile.py").write_text(PLAIN_LOCUSTFILE, encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_server(directory: Path, processes: Any) -> str:
     """Start ``mlgates serve`` on the model, wait for it and warm it; its base URL."""
-    from mlgates.stages.operational.loadtest import wait_until_healthy, warm_up
+    from mlgates.stages.operational.loadtest import free_port, wait_until_healthy, warm_up
 
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "-m", "mlgates", "serve", "--model", "cancer.skops"]
     server = processes.start(
         "mlgates serve",

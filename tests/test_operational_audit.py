@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,15 +36,17 @@ from mlgates.authoring import FAMILY, CheckSpec, PlannedCheck, parse_check
 from mlgates.cli import main
 from mlgates.context import Context
 from mlgates.core import InputError
+from mlgates.processes import ProcessFailed, run_bounded, run_json
 from mlgates.stages.operational.advisories import AdvisoryServer, load_advisories
 from mlgates.stages.operational.audit import (
     Finding,
     Package,
+    check_requirements,
     judge_findings,
     measure_audit,
-    run_bounded,
 )
 from mlgates.stages.operational.settings import AUDITED, AuditSettings, IgnoredAdvisory
+from operational_models import SPAWNER, gone, wait_for_file
 
 pytest.importorskip("pip_audit")
 
@@ -245,6 +248,14 @@ def test_missing_and_empty_advisory_sources(tmp_path: Path) -> None:
         load_advisories(tmp_path)
     with pytest.raises(InputError, match="not found"):
         load_advisories(tmp_path / "missing.json")
+    for empty in ([], {"vulns": []}):
+        path = _write(tmp_path / "empty.json", empty)
+        with pytest.raises(InputError, match=r"^empty\.json: it holds no advisory records, so"):
+            load_advisories(path, name="empty.json")
+    (tmp_path / "osv").mkdir()
+    _write(tmp_path / "osv" / "none.json", [])
+    with pytest.raises(InputError, match=r"^osv: its \*\.json files hold no advisory records"):
+        load_advisories(tmp_path / "osv", name="osv")
 
 
 # --- ignores, without pip-audit --------------------------------------------------------

@@ -134,7 +134,7 @@ def load_advisories(path: Path, *, name: str | None = None) -> Advisories:
     """Read OSV records from a JSON file or a directory of ``*.json`` files.
 
     Raises :class:`InputError` naming the file (``name``, or the path), the
-    record's index and id, and what is wrong.
+    record's index and id, and what is wrong; or when there is no record at all.
     """
     shown = name or str(path)
     if path.is_dir():
@@ -153,6 +153,12 @@ def load_advisories(path: Path, *, name: str | None = None) -> Advisories:
             both = where if first[advisory.id] == where else f"{first[advisory.id]} and {where}"
             raise InputError(f"{both}: advisory {advisory.id} is given twice; keep one record")
         first[advisory.id] = where
+    if not loaded:
+        where = "its *.json files hold" if path.is_dir() else "it holds"
+        raise InputError(
+            f"{shown}: {where} no advisory records, so the audit would check against nothing: "
+            "give OSV records, or leave advisories unset to ask PyPI's advisories"
+        )
     found = [advisory for _, advisory in loaded]
     return Advisories(path, tuple(found))
 

@@ -7,10 +7,16 @@ resolve them, or else the environment of the Python running the gates. It asks
 ``audit.advisories`` (:mod:`.advisories`), or by default PyPI's advisories.
 Its answers never come from a cache of an earlier run.
 
+The requirements are read before pip-audit runs, as pip reads them
+(continuations joined, comments and option lines skipped): a line that is not
+a requirement, or (without ``audit.resolve``) one not pinned to one version, is
+an :class:`~mlgates.core.InputError` naming the line and the fix, as are two
+different pins of one package and hashes on some requirements only.
+
 A package's value is the number of its advisories not ignored. An ignore names
 an advisory by its id or any alias; it holds through its ``expires`` date, after
 which the advisory counts again. When pip-audit cannot audit (the service is
-unreachable, a requirement is not pinned, it timed out) every audit check is
+unreachable or answers with an error, it timed out) every audit check is
 inconclusive with pip-audit's reason, never a pass; a package pip-audit skipped
 is inconclusive.
 """
@@ -24,7 +30,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,22 +39,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgates.authoring import Measurement, PlannedCheck, reading
-from mlgates.core import MissingExtraError, Status
+from mlgates.core import InputError, MissingExtraError, Status
+from mlgates.files import read_user_text
+from mlgates.processes import run_bounded
 from mlgates.stages.operational.settings import AuditSettings, IgnoredAdvisory
 from mlgates.text import did_you_mean, shorten
 
 if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
     from mlgates.context import Context
 
 _KEY = "operational.audit"
-_KILL_GRACE = 5.0
 _TAIL = 600
 _LOGGED = re.compile(r"^(?:ERROR|CRITICAL):[\w.]+:")
 _RAISED = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Timeout)\w*(?:: .*)?$")
-_UNPINNED = re.compile(
-    r"requirement (?P<name>\S+) is not pinned(?: to an exact version)?: "
-    r"(?P<line>.+?)(?: \(from RequirementLine.*)?$"
-)
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+"""A comment, as pip finds it: ``#`` at the start of a line or after white space."""
+_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar")
 
 
 class AuditFailed(Exception):
@@ -324,7 +331,10 @@ def run_audit(settings: AuditSettings, context: Context) -> Audit:
     """Run pip-audit once; raise :class:`AuditFailed` when it gives no answer."""
     if settings.requirements is not None:
         what = context.display(settings.requirements)
-        context.file_hash(settings.requirements)
+        with reading(f"{_KEY}.requirements"):
+            context.file_hash(settings.requirements)
+            text = read_user_text(settings.requirements, "requirements file", InputError)
+            check_requirements(text, what, resolve=settings.resolve)
     else:
         what = f"the Python environment {sys.executable}"
     method = f"pip-audit {importlib.metadata.version('pip-audit')}"
@@ -335,6 +345,141 @@ def run_audit(settings: AuditSettings, context: Context) -> Audit:
         argv = pip_audit_argv(settings, url, Path(scratch))
         packages = _run(argv, settings, context, what=what, source=source)
     return Audit(packages, what, source, method)
+
+
+@dataclass(frozen=True)
+class RequirementLine:
+    """One requirement of a requirements file: where it starts, the requirement itself
+    and the per-requirement options after it (``--hash=...``)."""
+
+    number: int
+    requirement: str
+    options: str
+
+    @property
+    def hashed(self) -> bool:
+        """Whether it carries a ``--hash`` option."""
+        return "--hash" in self.options
+
+
+def requirement_lines(text: str) -> Iterator[RequirementLine]:
+    """The requirements of a requirements file, as pip reads them: a line ending in a
+    backslash continues on the next, comments and blank lines are dropped, and lines
+    of options (``-r``, ``-e``, ``--index-url``, ...) are skipped."""
+    for number, line in _joined(text.splitlines()):
+        line = _COMMENT.sub("", line).strip()
+        if not line or line.startswith("-"):
+            continue
+        tokens = line.split(" ")
+        first = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
+        requirement, options = " ".join(tokens[:first]), " ".join(tokens[first:])
+        yield RequirementLine(number, requirement.strip(), options.strip())
+
+
+def _joined(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
+    """Lines with their continuations joined, each with the number of its first line
+    (pip's ``join_lines``: a comment ends a continuation)."""
+    start = 0
+    parts: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if line.endswith("\\") and not _COMMENT.match(line):
+            start = start if parts else number
+            parts.append(line.strip("\\"))
+            continue
+        if parts:
+            parts.append(f" {line}" if _COMMENT.match(line) else line)
+            yield start, "".join(parts)
+            parts = []
+        else:
+            yield number, line
+    if parts:
+        yield start, "".join(parts)
+
+
+def check_requirements(text: str, shown: str, *, resolve: bool) -> None:
+    """Refuse a requirements file pip-audit cannot audit as it stands.
+
+    Raises :class:`InputError` naming ``shown``, the line and the fix for a line
+    that is not a requirement, hashes on some requirements but not all, and
+    (without ``resolve``, when the pins are audited as they are) a requirement not
+    pinned to one version (``name==version``) or two different pins of one
+    package. Requirements pip-audit skips are skipped: URLs and paths (``name @
+    URL`` too), and those whose environment markers exclude this Python.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    lines = list(requirement_lines(text))
+    if any(line.hashed for line in lines):
+        unhashed = next((line for line in lines if not line.hashed), None)
+        if unhashed is not None:
+            raise InputError(
+                f"{shown}, line {unhashed.number}: {unhashed.requirement} has no --hash while "
+                "other requirements have one, and pip requires a hash on every requirement "
+                "then: add its hashes (pip-compile --generate-hashes writes them) or remove all"
+            )
+    pinned: dict[str, tuple[int, str]] = {}
+    for line in lines:
+        try:
+            requirement = Requirement(line.requirement)
+        except InvalidRequirement as exc:
+            if _location(line.requirement):
+                continue  # a URL or a path: pip-audit skips it or reads its name and version
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+            raise InputError(
+                f"{shown}, line {line.number}: {line.requirement!r} is not a requirement ({why}): "
+                "write it as name==version, as pip freeze or pip-compile write them"
+            ) from None
+        if requirement.url or _location(requirement.name) or not _applies(requirement):
+            continue
+        if resolve:
+            continue
+        specifiers = list(requirement.specifier)
+        exact = (
+            len(specifiers) == 1
+            and specifiers[0].operator == "=="
+            and not specifiers[0].version.endswith(".*")
+        )
+        if not exact:
+            raise InputError(
+                f"{shown}, line {line.number}: {line.requirement} is not pinned to one version, "
+                "and the audit checks the requirements exactly as pinned: pin it as "
+                f"{requirement.name}==<version> (as pip freeze or pip-compile write it), or "
+                f"set {_KEY}.resolve = true to let pip resolve the requirements"
+            )
+        name = canonicalize_name(requirement.name)
+        version = specifiers[0].version
+        if name in pinned and pinned[name][1] != version:
+            first, other = pinned[name]
+            raise InputError(
+                f"{shown}, lines {first} and {line.number}: {requirement.name} is pinned twice, "
+                f"to {other} and to {version}: keep one pin"
+            )
+        pinned.setdefault(name, (line.number, version))
+
+
+def _location(requirement: str) -> bool:
+    """Whether a requirement is a URL or a path (``./pkg``, ``dist/pkg-1.0.whl``) rather
+    than a name; pip-audit skips those or reads the name and version of an archive."""
+    text = requirement.split(";", 1)[0].strip()
+    return (
+        "://" in text
+        or text.startswith((".", "/", "~"))
+        or "/" in text
+        or "\\" in text
+        or text.lower().endswith(_ARCHIVES)
+    )
+
+
+def _applies(requirement: Requirement) -> bool:
+    """Whether the requirement's environment markers hold for the Python running the gates
+    (pip-audit runs on it and skips the others)."""
+    if requirement.marker is None:
+        return True
+    try:
+        return bool(requirement.marker.evaluate())
+    except Exception:  # a marker naming something undefined here: audit it
+        return True
 
 
 @contextlib.contextmanager
@@ -385,9 +530,7 @@ def _run(
         PIPAPI_PYTHON_LOCATION=sys.executable, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1"
     )
     try:
-        code, errors = run_bounded(
-            argv, timeout=settings.timeout, cwd=context.root, env=environment
-        )
+        done = run_bounded(argv, timeout=settings.timeout, cwd=context.root, env=environment)
     except subprocess.TimeoutExpired:
         raise AuditFailed(
             f"{failed}: no answer within {settings.timeout:g} s ({_KEY}.timeout); "
@@ -395,67 +538,13 @@ def _run(
         ) from None
     except OSError as exc:
         raise AuditFailed(f"{failed}: cannot start pip-audit: {exc.strerror or exc}") from None
-    if code not in (0, 1) or not output.is_file():
-        raise AuditFailed(f"{failed}: {_explain(errors, code, settings)}")
+    if done.code not in (0, 1) or not output.is_file():
+        reason = _reason(done.stderr or done.stdout, done.code)
+        raise AuditFailed(f"{failed}: {shorten(reason, _TAIL)}")
     try:
         return parse_report(json.loads(output.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
         raise AuditFailed(f"{failed}: its JSON report is not readable: {exc}") from None
-
-
-def run_bounded(
-    argv: Sequence[str], *, timeout: float, cwd: Path, env: Mapping[str, str]
-) -> tuple[int, str]:
-    """Run ``argv`` to its end, or kill it and its children after ``timeout`` seconds.
-
-    :func:`mlgates.processes.run_json` reads JSON from standard output; pip-audit
-    writes its report to ``--output`` and exits 1 when it finds vulnerabilities,
-    and with ``resolve`` starts pip in a virtual environment of its own, so the
-    child leads a process group of its own and the whole group is killed on timeout.
-    Returns the exit code and the error output; raises ``TimeoutExpired``.
-    """
-    with subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    ) as process:
-        try:
-            _, errors = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.communicate(timeout=_KILL_GRACE)
-            raise
-    return process.returncode, errors or ""
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    killpg = getattr(os, "killpg", None)
-    if killpg is None:
-        process.kill()
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        killpg(process.pid, signal.SIGKILL)
-
-
-def _explain(errors: str, code: int, settings: AuditSettings) -> str:
-    """pip-audit's reason, from its error output; how to fix an unpinned requirement."""
-    reason = _reason(errors, code)
-    unpinned = _UNPINNED.search(reason)
-    if unpinned is not None and not settings.resolve:
-        return (
-            f"{unpinned.group('line')} is not pinned to one version; the audit checks the "
-            f"requirements exactly as pinned: pin every requirement (e.g. "
-            f"{unpinned.group('name')}==<version>, as pip freeze or pip-compile write them) or "
-            f"set {_KEY}.resolve = true to let pip resolve them"
-        )
-    return shorten(reason, _TAIL)
 
 
 def _reason(errors: str, code: int) -> str:
@@ -501,10 +590,12 @@ __all__ = [
     "Finding",
     "Judged",
     "Package",
+    "RequirementLine",
+    "check_requirements",
     "judge_findings",
     "measure_audit",
     "parse_report",
     "pip_audit_argv",
+    "requirement_lines",
     "run_audit",
-    "run_bounded",
 ]
