@@ -458,17 +458,118 @@ def test_an_unreachable_advisory_service_is_inconclusive_and_blocks(
     assert "BLOCKED: 2 inconclusive" in out and "Traceback" not in err
 
 
-def test_an_unpinned_requirement_says_how_to_fix_it(tmp_path: Path) -> None:
+def test_an_advisory_service_answering_an_error_is_inconclusive(tmp_path: Path) -> None:
+    with AdvisoryServer(load_advisories(EXAMPLE_ADVISORIES)) as server:
+        url = server.query_url.replace("/v1/query", "/v1/elsewhere")  # answers 404
+        path = _project(
+            tmp_path,
+            "numpy==1.26.4\n",
+            f'advisory_url = "{url}"\nchecks = ["vulnerabilities == 0"]\n',
+            advisories=False,
+        )
+        (check,) = run_gates(load_config(path)).checks
+    assert check.status is Status.INCONCLUSIVE
+    assert f"pip-audit could not audit requirements.txt against {url}: " in check.message
+    assert "404" in check.message
+
+
+def test_an_advisory_service_that_never_answers_is_inconclusive(tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1/query"
+        path = _project(
+            tmp_path,
+            "numpy==1.26.4\n",
+            f'advisory_url = "{url}"\ntimeout = "3s"\nchecks = ["vulnerabilities == 0"]\n',
+            advisories=False,
+        )
+        started = time.monotonic()
+        (check,) = run_gates(load_config(path)).checks
+    assert time.monotonic() - started < 30
+    assert check.status is Status.INCONCLUSIVE
+    assert f"pip-audit could not audit requirements.txt against {url}: " in check.message
+
+
+_HASH = "--hash=sha256:" + "0" * 64
+_AUDITED = 'advisories = "advisories.json"\nchecks = ["vulnerabilities == 0"]\n'
+
+
+def test_requirements_are_read_as_pip_reads_them(tmp_path: Path) -> None:
+    """Comments, options, continuations, hashes, markers and URLs: all pass the pin check,
+    and pip-audit audits the same requirements."""
     path = _project(
         tmp_path,
-        "numpy>=1.26\n",
-        'advisories = "advisories.json"\nchecks = ["vulnerabilities == 0"]\n',
+        f"""\
+        # as pip-compile --generate-hashes writes them
+        --index-url https://pypi.org/simple
+
+        scikit-learn==1.4.2 \\
+            {_HASH} \\
+            {_HASH}
+            # via -r requirements.in
+        Jinja2[i18n] == 2.11.2 ; python_version >= "3" {_HASH}
+        legacy>=1.0 ; python_version < "3" {_HASH}
+        mypkg @ https://example.com/mypkg-1.0.tar.gz {_HASH}
+        """,
+        _AUDITED,
     )
-    (check,) = run_gates(load_config(path)).checks
-    assert check.status is Status.INCONCLUSIVE
-    assert "numpy>=1.26 is not pinned to one version" in check.message
-    assert "numpy==<version>" in check.message
-    assert "operational.audit.resolve = true" in check.message
+    checks = {c.id: c for c in run_gates(load_config(path)).checks}
+    family = checks["operational::vulnerabilities[*]"]
+    assert set(family.details["members"]) == {"scikit-learn", "jinja2", "mypkg"}, family.message
+    assert "audited 2 packages from requirements.txt" in family.message
+    assert checks["operational::vulnerabilities[scikit-learn]"].status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("requirements", "fragments"),
+    [
+        (
+            "numpy>=1.26\n",
+            [
+                "requirements.txt, line 1: numpy>=1.26 is not pinned to one version",
+                "pin it as numpy==<version>",
+                "or set operational.audit.resolve = true",
+            ],
+        ),
+        (
+            "# pins\nnumpy==1.26.4\n\nscikit-learn==1.*  # any 1.x\n",
+            ["line 4: scikit-learn==1.* is not pinned", "scikit-learn==<version>"],
+        ),
+        ("numpy==1.26.4\nrequests\n", ["line 2: requests is not pinned"]),
+        (
+            "numpy==1.26.4\nrequests =\n",
+            ["line 2: 'requests =' is not a requirement (", "write it as name==version"],
+        ),
+        (
+            f"numpy==1.26.4 \\\n    {_HASH}\njinja2==2.11.2\n",
+            ["line 3: jinja2==2.11.2 has no --hash", "pip-compile --generate-hashes"],
+        ),
+        (
+            "numpy==1.26.4\nNumPy==1.26.3\n",
+            ["lines 1 and 2: NumPy is pinned twice, to 1.26.4 and to 1.26.3"],
+        ),
+    ],
+)
+def test_requirements_pip_audit_cannot_audit_are_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], requirements: str, fragments: list[str]
+) -> None:
+    """Exit 2 before pip-audit runs, and nothing recorded."""
+    path = _project(tmp_path, requirements, _AUDITED)
+    code = main(["run", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "mlgates: error: operational.audit.requirements: requirements.txt, line" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert not (tmp_path / "history.jsonl").exists()
+
+
+def test_resolve_accepts_unpinned_requirements_but_not_bad_lines() -> None:
+    check_requirements("numpy>=1.26\nrequests\n", "r.txt", resolve=True)
+    with pytest.raises(InputError, match=r"^r\.txt, line 2: 'requests ==' is not a requirement"):
+        check_requirements("numpy>=1.26\nrequests ==\n", "r.txt", resolve=True)
 
 
 def test_the_environment_is_audited_without_requirements(tmp_path: Path) -> None:
@@ -535,19 +636,32 @@ def test_config_errors_exit_2(
         assert fragment in err, err
 
 
-def test_a_broken_advisory_file_is_an_input_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("records", "fragments"),
+    [
+        (
+            [_record("T-1", "x", versions=["soon"])],
+            ["advisories.json: record 0 (T-1)", "'soon' is not a PEP 440 version"],
+        ),
+        ([], ["advisories.json: it holds no advisory records"]),
+    ],
+)
+def test_a_broken_or_empty_advisory_file_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], records: Any, fragments: list[str]
 ) -> None:
     path = _project(
         tmp_path,
         "numpy==1.26.4\n",
         'advisories = "advisories.json"\nchecks = ["vulnerabilities == 0"]\n',
     )
-    _write(tmp_path / "advisories.json", [_record("T-1", "x", versions=["soon"])])
-    code, out, err = _cli(path, capsys)
+    _write(tmp_path / "advisories.json", records)
+    code = main(["run", "--config", str(path)])
+    out, err = capsys.readouterr()
     assert code == 2, out + err
-    assert "operational.audit.advisories: advisories.json: record 0 (T-1)" in err, err
-    assert "'soon' is not a PEP 440 version" in err
+    assert "mlgates: error: operational.audit.advisories: " in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert not (tmp_path / "history.jsonl").exists()
 
 
 def test_without_pip_audit_the_error_names_the_extra(
@@ -570,36 +684,64 @@ def test_without_pip_audit_the_error_names_the_extra(
     assert "pip install 'mlgates[operational]'" in err
 
 
-# --- the bounded run ---------------------------------------------------------------------
+# --- the bounded run: pip-audit and the timing worker ----------------------------------
+
+
+def _spawner(tmp_path: Path) -> tuple[list[str], Path]:
+    pids = tmp_path / "pids"
+    return [sys.executable, "-c", SPAWNER, str(pids)], pids
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
-def test_a_run_past_its_timeout_is_stopped_with_its_children(tmp_path: Path) -> None:
-    pid_file = tmp_path / "grandchild.pid"
-    script = (
-        "import subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        "time.sleep(60)\n"
-    )
+@pytest.mark.parametrize("runner", ["run_bounded", "run_json"])
+def test_a_run_past_its_timeout_is_stopped_with_its_children(tmp_path: Path, runner: str) -> None:
+    argv, pids = _spawner(tmp_path)
     started = time.monotonic()
-    with pytest.raises(subprocess.TimeoutExpired):
-        run_bounded([sys.executable, "-c", script], timeout=1.5, cwd=tmp_path, env=os.environ)
-    assert time.monotonic() - started < 10
-    grandchild = int(pid_file.read_text())
-    for _ in range(50):
-        if not _alive(grandchild):
-            break
-        time.sleep(0.1)
+    if runner == "run_bounded":
+        with pytest.raises(subprocess.TimeoutExpired):
+            run_bounded(argv, timeout=1.5, cwd=tmp_path, env=os.environ)
     else:
-        pytest.fail("the grandchild outlived the timeout")
+        with pytest.raises(ProcessFailed, match=r"^the probe: no answer within 1\.5 s; the pro"):
+            run_json(argv, timeout=1.5, what="the probe")
+    assert time.monotonic() - started < 10
+    assert gone([int(pid) for pid in wait_for_file(pids).split()])
 
 
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting for its reaper does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
+_INTERRUPTED = """\
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from mlgates.processes import run_bounded, run_json
+argv = [sys.executable, "-c", sys.argv[1], sys.argv[2]]
+if sys.argv[3] == "run_bounded":
+    run_bounded(argv, timeout=120)
+else:
+    run_json(argv, timeout=120, what="the probe")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+@pytest.mark.parametrize("runner", ["run_bounded", "run_json"])
+def test_an_interrupt_stops_the_run_with_its_children(tmp_path: Path, runner: str) -> None:
+    """Ctrl-C reaches the gates' process only (the run has a session of its own): the
+    runner kills the run and all it started before the interrupt goes on."""
+    argv, pids = _spawner(tmp_path)
+    with subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED, argv[2], argv[3], runner],
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as gates:
+        running = [int(pid) for pid in wait_for_file(pids).split()]
+        gates.send_signal(signal.SIGINT)
+        _, errors = gates.communicate(timeout=30)
+    assert gates.returncode != 0 and "KeyboardInterrupt" in errors, errors
+    assert gone(running)
+
+
+def test_a_nested_requirements_file_is_refused_without_resolve(tmp_path: Path) -> None:
+    """pip-audit does not follow ``-r`` when the pins are audited as they are: a
+    vulnerable pin in the included file would pass unseen."""
+    (tmp_path / "base.txt").write_text("scikit-learn==1.4.2\n")
+    text = "-r base.txt\nnumpy==2.0.0\n"
+    with pytest.raises(InputError, match=r"line 1: '-r base.txt' includes another file"):
+        check_requirements(text, "requirements.txt", resolve=False)
+    check_requirements(text, "requirements.txt", resolve=True)

@@ -389,7 +389,7 @@ CONFIG_ERRORS = [
     _case(
         f"[operational]\nretries = 51\n{LATENCY}",
         "operational.retries",
-        "21 is too large; it must be at most 20",
+        "51 is too large; it must be at most 50",
         id="retries-too-many",
     ),
     _case(

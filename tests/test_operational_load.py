@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
-import socket
+import signal
 import subprocess
 import sys
 import textwrap
@@ -37,8 +38,17 @@ from sklearn.preprocessing import StandardScaler
 from mlgates import Status, load_config, run_gates
 from mlgates.cli import main
 from mlgates.processes import ProcessFailed
-from mlgates.stages.operational.loadtest import Processes, wait_until_healthy, write_bodies
-from operational_models import FailsAbove
+from mlgates.stages.operational.loadtest import (
+    LoadRun,
+    Processes,
+    Target,
+    free_port,
+    wait_until_healthy,
+    write_bodies,
+)
+from mlgates.stages.operational.serving import plain
+from mlgates.stages.operational.settings import LoadSettings
+from operational_models import SPAWNER, FailsAbove, gone, wait_for_file
 
 skops_io = pytest.importorskip("skops.io")
 if not all(importlib.util.find_spec(m) for m in ("locust", "uvicorn", "starlette")):
@@ -75,12 +85,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def servers(project: Path) -> Iterator[dict[str, str]]:
     """``mlgates serve`` on each model, by model file name: their base URLs."""
@@ -90,7 +94,7 @@ def servers(project: Path) -> Iterator[dict[str, str]]:
             ("cancer.skops", []),
             ("fails.joblib", ["--sha256", _sha256(project / "fails.joblib")]),
         ):
-            port = _free_port()
+            port = free_port()
             argv = [sys.executable, "-m", "mlgates", "serve", "--model", name, "--port", str(port)]
             log = project / f"{name}.log"
             started.append(processes.start(name, [*argv, *extra], log, env=_env(), cwd=project))
@@ -200,7 +204,7 @@ def test_serve_refuses_a_model_it_must_not_load(
     project: Path, capsys: pytest.CaptureFixture[str], model: str, extra: list[str], says: str
 ) -> None:
     (project / "notes.txt").write_text("not a model", encoding="utf-8")
-    port = str(_free_port())
+    port = str(free_port())
     assert main(["serve", "--model", str(project / model), "--port", port, *extra]) == 2
     assert says in capsys.readouterr().err
 
@@ -260,6 +264,8 @@ def test_the_load_test_passes_loose_bounds_and_fails_a_tight_one(project: Path) 
     assert "4 users for 3 s against mlgates serve (cancer.skops)" in tight.message
     assert 0 < tight.value < 1_000_000
     assert results["operational::requests[load]"].value >= 10
+    latency = results["operational::p99_ms[load]"].details["latency_ms"]
+    assert all(latency[name] <= latency["max_ms"] for name in ("p50_ms", "p95_ms", "p99_ms"))
 
 
 def test_locust_workers_share_the_users(project: Path) -> None:
@@ -295,18 +301,24 @@ def test_failures_of_the_model_count_against_an_endpoint_named_by_url(
     assert failing.details["errors"][f"HTTP 500: ValueError: {RADIUS} above 20"] > 0
     assert f"against {url}" in failing.message
     assert results["operational::p99_ms[load]"].status is Status.PASS
-    assert results["operational::requests[load]"].status is Status.PASS
+    answered = results["operational::requests[load]"]
+    assert answered.status is Status.PASS
+    details = failing.details
+    assert answered.value == details["answered"] == details["requests"] - details["failures"]
+    assert f"{details['failures']:,} failed; {details['answered']:,} answered" in answered.message
 
 
-def test_nothing_listening_fails_every_request_and_leaves_latency_undecided(
+def test_nothing_listening_fails_every_request_and_leaves_the_rest_undecided(
     project: Path,
 ) -> None:
+    """A dead endpoint answers nothing: it fails failure_ratio and passes no other check."""
     (project / "one.json").write_text(json.dumps({"rows": _rows(project, 1)}), encoding="utf-8")
     path = _config(
         project,
         "refused",
-        f'url = "http://127.0.0.1:{_free_port()}/predict", payload = "one.json", users = 1, '
-        'duration = "1s", checks = ["failure_ratio <= 0.5", "p95_ms <= 1000"]',
+        f'url = "http://127.0.0.1:{free_port()}/predict", payload = "one.json", users = 1, '
+        'duration = "1s", checks = ["failure_ratio <= 0.5", "p95_ms <= 1000", "requests >= 1", '
+        '"requests_per_s >= 0.001"]',
         performance=False,
     )
     results = _results(path)
@@ -315,7 +327,60 @@ def test_nothing_listening_fails_every_request_and_leaves_latency_undecided(
     assert "Connection" in refused.message or "refused" in refused.message
     latency = results["operational::p95_ms[load]"]
     assert latency.status is Status.INCONCLUSIVE
-    assert "every request failed" in latency.message
+    assert "every request failed, so no response time to judge" in latency.message
+    for metric in ("requests", "requests_per_s"):
+        check = results[f"operational::{metric}[load]"]
+        assert (check.status, check.value) == (Status.INCONCLUSIVE, None), check.message
+        assert "every request failed, so no answer to judge" in check.message
+        assert "0 answered" in check.message
+
+
+def _stats(folder: Path, times: dict[int, int], max_ms: float, failures: int = 0) -> None:
+    """A statistics file as locust writes it (``--json-file``), one endpoint."""
+    entry = {
+        "name": "POST /predict",
+        "method": "POST",
+        "start_time": 1000.0,
+        "last_request_timestamp": 1002.0,
+        "num_requests": sum(times.values()),
+        "num_failures": failures,
+        "total_response_time": sum(t * n for t, n in times.items()),
+        "max_response_time": max_ms,
+        "response_times": {str(t): n for t, n in times.items()},
+    }
+    (folder / "stats.json").write_text(json.dumps([entry]), encoding="utf-8")
+
+
+def test_percentiles_never_exceed_the_exact_maximum(tmp_path: Path) -> None:
+    """locust rounds each response time to its nearest bucket: 95.6 ms is kept as 96 and
+    155 ms as 160, above the slowest response measured; the percentile is capped."""
+    settings = LoadSettings(checks=(), users=1, duration=2)
+    target = Target("http://127.0.0.1:1/", "the endpoint", tmp_path, False)
+    for times, max_ms in (({40: 98, 96: 2}, 95.6), ({150: 90, 160: 10}, 155.0)):
+        _stats(tmp_path, times, max_ms, failures=10)
+        run = LoadRun.read(tmp_path, settings, target, 2)
+        assert run.latency("p50_ms") == min(times)
+        assert run.latency("p99_ms") == run.latency("max_ms") == max_ms
+        assert math.isclose(run.rate, 90 / 2)  # answered without failure, per second
+        measured = run.measure("requests")
+        assert measured.value == 90 and measured.details["failures"] == 10
+
+
+def test_an_unreadable_payload_is_an_input_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "latin1.json").write_bytes(b'{"rows": [{"name": "Jos\xe9"}]}')
+    path = _config(
+        project,
+        "latin1",
+        f'url = "http://127.0.0.1:{free_port()}/predict", payload = "latin1.json", '
+        'checks = ["failure_ratio <= 0.5"]',
+        performance=False,
+    )
+    assert main(["run", "--config", str(path), "--no-history"]) == 2
+    error = capsys.readouterr().err
+    assert "operational.load.payload: payload file" in error
+    assert "is not UTF-8 text" in error
 
 
 def test_without_performance_or_url_the_config_is_an_error(
@@ -350,12 +415,61 @@ def test_request_bodies_hold_json_values(tmp_path: Path) -> None:
     assert {row["kind"] for row in rows} == {"a", None, "b"}
 
 
+def test_served_answers_hold_null_for_nan_and_infinities() -> None:
+    answer = plain({"p": np.array([[0.5, np.nan], [np.inf, -np.inf]]), "x": np.float32("nan")})
+    assert answer == {"p": [[0.5, None], [None, None]], "x": None}
+    assert plain(pd.Timestamp("2024-01-02")) == "2024-01-02T00:00:00"
+    assert plain([np.int64(3), (1.5, float("nan"))]) == [3, [1.5, None]]
+
+
+_INTERRUPTED = """\
+import os, signal, sys, time
+from pathlib import Path
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from mlgates.stages.operational.loadtest import Processes
+folder = Path(sys.argv[2]).parent
+with Processes() as processes:
+    argv = [sys.executable, "-c", sys.argv[1], sys.argv[2]]
+    processes.start("stubborn", argv, folder / "log", env=os.environ, cwd=folder)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+def test_an_interrupt_kills_the_helper_processes_at_once(tmp_path: Path) -> None:
+    """Ctrl-C reaches the gates' process only (each helper has a session of its own): the
+    helpers, even one that ignores SIGTERM, and what they started are killed without the
+    grace an ordinary stop gives them."""
+    pids = tmp_path / "pids"
+    with subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED, SPAWNER, str(pids)], stderr=subprocess.PIPE, text=True
+    ) as gates:
+        running = [int(pid) for pid in wait_for_file(pids).split()]
+        interrupted = time.monotonic()
+        gates.send_signal(signal.SIGINT)
+        _, errors = gates.communicate(timeout=30)
+    assert gates.returncode != 0 and "KeyboardInterrupt" in errors, errors
+    assert time.monotonic() - interrupted < 4  # no 5 s of grace
+    assert gone(running)
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+def test_helpers_that_ignore_sigterm_are_killed_after_the_grace(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    with Processes() as processes:
+        argv = [sys.executable, "-c", SPAWNER, str(pids)]
+        processes.start("stubborn", argv, tmp_path / "log", env=os.environ, cwd=tmp_path)
+        running = [int(pid) for pid in wait_for_file(pids).split()]
+        processes.stop(grace=0.5)
+    assert gone(running)
+
+
 def test_a_server_that_exits_early_is_reported_with_its_output(tmp_path: Path) -> None:
     crash = [sys.executable, "-c", "import sys; print('cannot load the model'); sys.exit(3)"]
     with Processes() as processes:
         server = processes.start("server", crash, tmp_path / "log", env=os.environ, cwd=tmp_path)
         with pytest.raises(ProcessFailed, match=r"exited with code 3 .*cannot load the model"):
-            wait_until_healthy(server, f"http://127.0.0.1:{_free_port()}/", time.monotonic() + 60)
+            wait_until_healthy(server, f"http://127.0.0.1:{free_port()}/", time.monotonic() + 60)
 
 
 def test_without_locust_the_error_names_the_extra(

@@ -362,6 +362,10 @@ class RequirementLine:
         return "--hash" in self.options
 
 
+_INCLUDES = ("-r", "--requirement", "-c", "--constraint")
+"""Options that include another requirements or constraints file."""
+
+
 def requirement_lines(text: str) -> Iterator[RequirementLine]:
     """The requirements of a requirements file, as pip reads them: a line ending in a
     backslash continues on the next, comments and blank lines are dropped, and lines
@@ -409,6 +413,15 @@ def check_requirements(text: str, shown: str, *, resolve: bool) -> None:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
+    if not resolve:
+        for number, raw in _joined(text.splitlines()):
+            option = _COMMENT.sub("", raw).strip().split(" ", 1)[0]
+            if option.split("=", 1)[0] in _INCLUDES:
+                raise InputError(
+                    f"{shown}, line {number}: {raw.strip()!r} includes another file, whose "
+                    "pins the audit would not see: list every pin in this file (pip freeze or "
+                    f"pip-compile write one), or set {_KEY}.resolve = true"
+                )
     lines = list(requirement_lines(text))
     if any(line.hashed for line in lines):
         unhashed = next((line for line in lines if not line.hashed), None)

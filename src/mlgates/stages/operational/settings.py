@@ -88,7 +88,7 @@ LOADED: Mapping[str, MetricInfo] = {
         for name, info in _LATENCY.items()
     },
     "requests_per_s": MetricInfo(
-        "requests answered per second during the load test",
+        "requests answered without failure per second during the load test",
         direction=_HIGHER,
         selector="call",
         anchors=HISTORY_ANCHORS,
@@ -100,7 +100,7 @@ LOADED: Mapping[str, MetricInfo] = {
         anchors=HISTORY_ANCHORS,
     ),
     "requests": MetricInfo(
-        "requests sent during the load test",
+        "requests answered without failure during the load test",
         direction=_HIGHER,
         selector="call",
         anchors=HISTORY_ANCHORS,
