@@ -16,6 +16,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -745,3 +746,19 @@ def test_a_nested_requirements_file_is_refused_without_resolve(tmp_path: Path) -
     with pytest.raises(InputError, match=r"line 1: '-r base.txt' includes another file"):
         check_requirements(text, "requirements.txt", resolve=False)
     check_requirements(text, "requirements.txt", resolve=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("-rbase.txt\nnumpy==2.0.0\n", "line 1: '-rbase.txt' includes another file"),
+        (f"-e .\nnumpy==2.0.0 {_HASH}\n", "line 1: '-e .' is editable"),
+    ],
+)
+def test_files_pip_audit_would_misread_are_input_errors(text: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        check_requirements(text, "requirements.txt", resolve=False)
+
+
+def test_constraints_add_no_package_and_are_accepted() -> None:
+    check_requirements("-c constraints.txt\nnumpy==2.0.0\n", "requirements.txt", resolve=False)

@@ -82,6 +82,7 @@ def run_bounded(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=_KILL_GRACE)
             raise
+        kill_group(process)  # whatever it left running in its session
         return Finished(code, _read(out), _read(err))
 
 

@@ -362,8 +362,8 @@ class RequirementLine:
         return "--hash" in self.options
 
 
-_INCLUDES = ("-r", "--requirement", "-c", "--constraint")
-"""Options that include another requirements or constraints file."""
+_INCLUDES = ("-r", "--requirement")
+"""Options that include another requirements file (constraints, ``-c``, add no package)."""
 
 
 def requirement_lines(text: str) -> Iterator[RequirementLine]:
@@ -415,14 +415,28 @@ def check_requirements(text: str, shown: str, *, resolve: bool) -> None:
 
     if not resolve:
         for number, raw in _joined(text.splitlines()):
-            option = _COMMENT.sub("", raw).strip().split(" ", 1)[0]
-            if option.split("=", 1)[0] in _INCLUDES:
+            option = _COMMENT.sub("", raw).strip()
+            if option.startswith(_INCLUDES):
                 raise InputError(
                     f"{shown}, line {number}: {raw.strip()!r} includes another file, whose "
                     "pins the audit would not see: list every pin in this file (pip freeze or "
                     f"pip-compile write one), or set {_KEY}.resolve = true"
                 )
     lines = list(requirement_lines(text))
+    editable = next(
+        (
+            (number, raw.strip())
+            for number, raw in _joined(text.splitlines())
+            if _COMMENT.sub("", raw).strip().startswith(("-e ", "--editable"))
+        ),
+        None,
+    )
+    if editable is not None and any(line.hashed for line in lines):
+        raise InputError(
+            f"{shown}, line {editable[0]}: {editable[1]!r} is editable, and pip requires a hash "
+            "on every requirement when some have one: leave the project out (uv export "
+            "--no-emit-project, pip-compile without -e), or remove the hashes"
+        )
     if any(line.hashed for line in lines):
         unhashed = next((line for line in lines if not line.hashed), None)
         if unhashed is not None:

@@ -2,14 +2,17 @@
 
 The models are the ``[performance]`` candidate and baseline, given a sample of
 the evaluation rows. They are timed in a fresh process
-(:mod:`.timing_worker`), interleaved; the percentiles' intervals come from a
-bootstrap over the timed rounds, which keeps candidate and baseline paired.
+(:mod:`.timing_worker`), interleaved; the percentiles' intervals come from
+order statistics, those of means and throughput from a bootstrap over the timed
+rounds (see :class:`CallJudge`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -22,7 +25,7 @@ from numpy.typing import NDArray
 
 from mlgates.authoring import IntervalOf, Measurement, PlannedCheck, interval_needed, reading
 from mlgates.core import ConfigError, Status
-from mlgates.processes import ProcessFailed
+from mlgates.processes import run_bounded, tail
 from mlgates.stages.operational.settings import (
     PERCENTILES,
     OperationalConfig,
@@ -155,19 +158,38 @@ def _run_worker(
         "time_budget": timing.time_budget,
         "retries": timing.retries,
     }
-    path = setup.rows.with_name(f"{mode}-{'-'.join(map(str, models))}.json")
+    name = f"{mode}-{'-'.join(map(str, models))}"
+    path, output = setup.rows.with_name(f"{name}.json"), setup.rows.with_name(f"{name}.out.json")
     path.write_text(json.dumps(spec), encoding="utf-8")
-    first = setup.models[models[0]][0]
-    what = "timing the models" if mode == "timing" else f"measuring the {first}"
+    what = (
+        "timing the models" if mode == "timing" else f"measuring the {setup.models[models[0]][0]}"
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "mlgates.stages.operational.timing_worker",
+        str(path),
+        str(output),
+    ]
     try:
-        found = context.run_json(
-            [sys.executable, "-m", "mlgates.stages.operational.timing_worker", str(path)],
+        done = run_bounded(
+            argv,
             timeout=timing.timeout,
-            what=what,
-            env=thread_limits(timing.threads),
+            cwd=context.root,
+            env={**os.environ, **thread_limits(timing.threads)},
         )
-    except ProcessFailed as exc:
-        raise WorkerFailed(f"{exc} (operational.timeout is {timing.timeout:g} s)") from None
+    except subprocess.TimeoutExpired:
+        raise WorkerFailed(
+            f"{what}: no answer within {timing.timeout:g} s (operational.timeout); the process "
+            "was stopped"
+        ) from None
+    try:
+        found = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise WorkerFailed(
+            f"{what}: the process exited with code {done.code} without a result: "
+            f"{tail(done.stderr or done.stdout) or '(nothing printed)'}"
+        ) from None
     if not isinstance(found, dict):
         raise WorkerFailed(f"{what}: expected a JSON object, got {type(found).__name__}")
     if "error" in found:
@@ -299,7 +321,7 @@ class CallJudge:
     """
 
     def __init__(
-        self, timed: dict[str, Timed], timing: TimingSettings, retimed: dict[str, int]
+        self, timed: dict[str, Timed], timing: TimingSettings, retimed: dict[str, dict[str, int]]
     ) -> None:
         self.timing = timing
         self.candidate = timed["candidate"]
@@ -346,9 +368,12 @@ class CallJudge:
             if anchor is not None
             else ""
         )
-        retimed = self.retimed.get(call, 0)
-        if retimed:
-            message += f"; {retimed:,} stalled calls timed again"
+        retimed = self.retimed.get("candidate", {}).get(call, 0)
+        theirs = self.retimed.get("baseline", {}).get(call, 0)
+        if retimed or theirs:
+            message += f"; stalled and timed again: {retimed:,} of the candidate's calls"
+            if baseline is not None:
+                message += f", {theirs:,} of the baseline's"
         measured = Measurement(
             value=value,
             anchor_value=anchor,

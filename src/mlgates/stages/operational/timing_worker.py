@@ -38,19 +38,21 @@ from typing import Any
 Call = Callable[[Any], Any]
 RETRIES = 10
 """How many times a stalled call is timed again."""
-STALLED_SHARE = 0.1
-"""A call is stalled when more than this share of its time was spent off the processor..."""
-STALLED_FLOOR_NS = 50_000
-"""... and more than this many nanoseconds (a timer interrupt is not a stall)."""
+STALLED_NS = 200_000
+"""A call is stalled when it spent more than this many nanoseconds off the processor:
+far beyond a timer interrupt, far below a scheduler's time slice. The same for every
+model, so a slower model is not allowed more."""
+_JUDGED_CALLS = 20
+"""Calls after which a function stalled in most of them is taken to wait by design."""
 
 
 @dataclass
 class Rounds:
-    """Nanoseconds of each function's call in each round, and how many calls were
-    timed again because the machine took the processor away during them."""
+    """Nanoseconds of each function's call in each round, and per function how many
+    calls stalled (the machine took the processor away): each was timed again."""
 
     timings: list[list[int]]
-    retimed: int = 0
+    stalled: list[int]
 
 
 def time_rounds(
@@ -68,16 +70,18 @@ def time_rounds(
     ``inputs[i]`` are the arguments ``calls[i]`` cycles through; round ``r`` gives
     every function its ``r``-th input, the first function first in even rounds and
     last in odd ones, until ``budget_s`` is spent (at least ``min_calls`` rounds, at
-    most ``max_calls``). A call that spent more than :data:`STALLED_SHARE` of its
-    time off the processor (the machine ran something else) is timed again, up to
-    ``retries`` times, keeping the attempt that was off it least; a call that is
-    slow on the processor (garbage collection, a costly input) is kept as it is.
+    most ``max_calls``). A call that spent more than :data:`STALLED_NS` off the
+    processor (the machine ran something else) is timed again, up to ``retries``
+    times, keeping the attempt that was off it least; a call that is slow on the
+    processor (garbage collection, a costly input) is kept as it is. A function
+    that waits by design (stalled in most of its first 20 calls: a pool, a device)
+    is not timed again.
     """
     for index in range(warmup):
         for call, given in zip(calls, inputs, strict=True):
             call(given[index % len(given)])
     gc.collect()
-    found = Rounds([[] for _ in calls])
+    found = Rounds([[] for _ in calls], [0 for _ in calls])
     forward = list(range(len(calls)))
     backward = forward[::-1]
     deadline = time.perf_counter_ns() + int(budget_s * 1e9)
@@ -85,15 +89,17 @@ def time_rounds(
     while rounds < max_calls and (rounds < min_calls or time.perf_counter_ns() < deadline):
         for which in forward if rounds % 2 == 0 else backward:
             given = inputs[which][rounds % len(inputs[which])]
-            taken, attempts = _timed(calls[which], given, retries)
+            waits = rounds >= _JUDGED_CALLS and found.stalled[which] > rounds // 2
+            taken, attempts = _timed(calls[which], given, 0 if waits else retries)
             found.timings[which].append(taken)
-            found.retimed += attempts > 1
+            found.stalled[which] += attempts > 1
         rounds += 1
     return found
 
 
 def _timed(call: Call, given: Any, retries: int) -> tuple[int, int]:
-    """Nanoseconds of one call on the processor's time, and the attempts it took."""
+    """Nanoseconds of one call, and the attempts it took (``retries + 2`` when the
+    last attempt was still stalled)."""
     wall_clock, processor = time.perf_counter_ns, time.process_time_ns
     best, least_off = 0, -1
     for attempt in range(1, retries + 2):
@@ -102,11 +108,11 @@ def _timed(call: Call, given: Any, retries: int) -> tuple[int, int]:
         busy = processor() - busy
         taken = wall_clock() - started
         off = taken - busy
-        if off <= max(STALLED_FLOOR_NS, STALLED_SHARE * taken):
+        if off <= STALLED_NS:
             return taken, attempt
         if least_off < 0 or off < least_off:
             best, least_off = taken, off
-    return best, retries + 1
+    return best, retries + 2
 
 
 def _resident_bytes() -> int:
@@ -200,7 +206,7 @@ def measure_timing(spec: dict[str, Any]) -> dict[str, Any]:
     rows = pd.read_pickle(spec["rows"])
     models = [_load(entry, spec["trusted"]) for entry in spec["models"]]
     found: dict[str, Any] = {entry["name"]: {} for entry in spec["models"]}
-    retimed: dict[str, int] = {}
+    retimed: dict[str, dict[str, int]] = {}
     for size in spec["batch_sizes"]:
         inputs = [_batches(rows, entry["features"], size) for entry in spec["models"]]
         for method in spec["methods"]:
@@ -216,26 +222,28 @@ def measure_timing(spec: dict[str, Any]) -> dict[str, Any]:
             )
             for entry, taken in zip(spec["models"], rounds.timings, strict=True):
                 found[entry["name"]][f"{method}:{size}"] = taken
-            retimed[f"{method}:{size}"] = rounds.retimed
+            for entry, count in zip(spec["models"], rounds.stalled, strict=True):
+                retimed.setdefault(entry["name"], {})[f"{method}:{size}"] = count
     return {"calls": found, "retimed": retimed}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Read the spec named on the command line, measure, print JSON; errors go to stderr."""
+    """Read the spec, measure, write the result as JSON to the output file.
+
+    The result goes to a file, not to standard output, which a model's native code
+    may print to (LightGBM's warnings do).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print(
-            "usage: python -m mlgates.stages.operational.timing_worker SPEC.json", file=sys.stderr
-        )
+    if len(args) != 2:
+        usage = "usage: python -m mlgates.stages.operational.timing_worker SPEC.json OUT.json"
+        print(usage, file=sys.stderr)
         return 2
     spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     try:
         result = measure_memory(spec) if spec["mode"] == "memory" else measure_timing(spec)
     except Exception as exc:
-        failed = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-        print(json.dumps(failed))
-        return 0
-    print(json.dumps(result))
+        result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+    Path(args[1]).write_text(json.dumps(result), encoding="utf-8")
     return 0
 
 
