@@ -324,7 +324,7 @@ def test_an_unknown_stage_table_suggests_the_plugin_stage(gates: Gates):
     done = gates.cli()
     assert done.returncode == 2
     assert "mlgates.toml: grups: unknown key (did you mean 'groups'?)" in done.stderr
-    assert "valid keys: data, fairness, groups, mlgates, performance" in done.stderr
+    assert "valid keys: data, fairness, groups, mlgates, operational, performance" in done.stderr
     assert not (gates.root / ".mlgates" / "history.jsonl").exists()
 
     gates.config("mean >= 6")
@@ -332,7 +332,7 @@ def test_an_unknown_stage_table_suggests_the_plugin_stage(gates: Gates):
     assert staged.returncode == 2
     assert (
         "unknown stage 'grups' (did you mean 'groups'?); "
-        "stages: data, performance, fairness, groups" in staged.stderr
+        "stages: data, performance, operational, fairness, groups" in staged.stderr
     )
 
 

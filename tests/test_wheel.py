@@ -49,7 +49,7 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_example(tmp_path: Path):
     environment = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(environment)
     python = environment / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--quiet", f"{wheel}[performance]")
+    _run(python, "-m", "pip", "install", "--quiet", f"{wheel}[performance,operational]")
 
     project = tmp_path / "credit"
     copy_example(project)
@@ -58,5 +58,6 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_example(tmp_path: Path):
     report = (project / ".mlgates" / "report.html").read_text(encoding="utf-8")
     assert "Passed" in report and "data::drift[income]" in report
     assert "performance::roc_auc~baseline" in report
+    assert "operational::failure_ratio[load]" in report  # the locustfile ships in the wheel
     location = _run(python, "-c", "import mlgates, sys; print(mlgates.__file__)")
     assert str(environment) in location  # the installed wheel, not this checkout

@@ -32,8 +32,8 @@ ENTRY_POINT_GROUP = "mlgates.stages"
 BUILTIN_STAGES = {
     "data": "mlgates.stages.data:DataStage",
     "performance": "mlgates.stages.performance:PerformanceStage",
-    "fairness": "mlgates.stages.fairness:FairnessStage",
     "operational": "mlgates.stages.operational:OperationalStage",
+    "fairness": "mlgates.stages.fairness:FairnessStage",
 }
 """Built-in stages in run order: name -> ``module:attribute``."""
 
