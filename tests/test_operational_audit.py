@@ -762,3 +762,28 @@ def test_files_pip_audit_would_misread_are_input_errors(text: str, fragment: str
 
 def test_constraints_add_no_package_and_are_accepted() -> None:
     check_requirements("-c constraints.txt\nnumpy==2.0.0\n", "requirements.txt", resolve=False)
+
+
+_TERMINATED = """\
+import sys
+from mlgates.cli import _interrupt_on_termination
+from mlgates.processes import run_bounded
+_interrupt_on_termination()
+run_bounded([sys.executable, "-c", sys.argv[1], sys.argv[2]], timeout=120)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_the_command_stops_its_children_when_terminated(tmp_path: Path, signame: str) -> None:
+    """A cancelled CI job sends SIGTERM: the mlgates command ends as on Ctrl-C, and
+    the helper it started goes with it."""
+    argv, pids = _spawner(tmp_path)
+    with subprocess.Popen(
+        [sys.executable, "-c", _TERMINATED, argv[2], argv[3]], stderr=subprocess.PIPE, text=True
+    ) as gates:
+        running = [int(pid) for pid in wait_for_file(pids).split()]
+        gates.send_signal(getattr(signal, signame))
+        _, errors = gates.communicate(timeout=30)
+    assert gates.returncode != 0 and f"KeyboardInterrupt: {signame}" in errors, errors
+    assert gone(running)

@@ -325,10 +325,26 @@ def console() -> None:
     the exit code, which is the verdict. Everything the run writes is closed
     by now, so the streams are flushed and the process ends at once.
     """
+    _interrupt_on_termination()
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _interrupt_on_termination() -> None:
+    """Make SIGTERM and SIGHUP (a CI job cancelled, a terminal closed) end the run as
+    Ctrl-C does: the helper processes it started (timing, load test, audit) are
+    stopped with it, and nothing is recorded."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":  # pragma: no cover
