@@ -709,8 +709,8 @@ CHECK = ("gates", 0, "checks", 0)
         pytest.param(_set((*CHECK, "severity"), "error"), True, id="severity"),
         pytest.param(_set((*CHECK, "value"), "NaN"), True, id="NaN spelled otherwise"),
         pytest.param(_set((*CHECK, "interval"), [0.1]), True, id="half an interval"),
-        pytest.param(_set(("format",), 3), True, id="newer format"),
-        pytest.param(_drop((*CHECK, "stage")), True, id="check without stage"),
+        pytest.param(_set(("format",), 4), True, id="newer format"),
+        pytest.param(_drop((*CHECK, "status")), True, id="check without status"),
         pytest.param(_set(("started_at",), "yesterday"), False, id="timestamp"),
         pytest.param(_set(("verdict",), "passed"), False, id="unknown key"),
     ],
@@ -930,7 +930,14 @@ def test_history_option_names_the_store_relative_to_the_working_directory(projec
     assert not (project / ".mlgates" / "history.jsonl").exists()
     (line,) = store.read_text("utf-8").splitlines()
     VALIDATOR.validate(json.loads(line))
-    assert json.loads(line) == json.loads((work / "run.json").read_text("utf-8"))
+    stored, written = (
+        RunRecord.from_dict(json.loads(line)),
+        json.loads((work / "run.json").read_text("utf-8")),
+    )
+    assert stored.run_id == written["run_id"]
+    assert [(c.id, c.status.value, c.to_dict()["value"]) for c in stored.checks] == [
+        (c["id"], c["status"], c["value"]) for g in written["gates"] for c in g["checks"]
+    ]
 
 
 def test_pytest_has_summary_and_history_options_but_not_junitxml(

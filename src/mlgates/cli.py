@@ -1,4 +1,5 @@
-"""The ``mlgates`` command: ``run``, ``init``, ``profile``, ``history``, ``serve`` and ``github``.
+"""The ``mlgates`` command: ``run``, ``init``, ``profile``, ``history``, ``report``, ``serve``
+and ``github``.
 
 Exit codes: 0 nothing blocks, 1 blocked, 2 usage, configuration or input error
 (nothing was judged, nothing recorded), 3 internal error (a bug; ``-v`` shows
@@ -15,7 +16,7 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from mlgates.core import InputError, MlgatesError, UsageError
 from mlgates.options import OPTIONS, RunOptions
@@ -82,14 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _verbose(profile, "show the traceback of an internal error")
 
-    history = commands.add_parser("history", help="list recent runs from the history")
-    history.add_argument("--config", "-c", type=Path, help="the config naming the history")
-    history.add_argument(
-        "--profile", "-p", help="apply [profile.NAME]; mark the runs comparable under it"
-    )
-    history.add_argument("--limit", "-n", type=_positive, default=10)
-    _verbose(history, "show the traceback of an internal error")
-
     serve = commands.add_parser("serve", help="serve a model file over HTTP (POST /predict)")
     serve.add_argument(
         "--model", "-m", type=Path, required=True, help="skops, pickle, ONNX or MLflow model"
@@ -110,19 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     _verbose(serve, "show the traceback of an internal error")
 
     from mlgates.github.steps import register
+    from mlgates.history_cli import register as register_history
 
+    register_history(commands, _Parser)
     register(commands)
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return value
 
 
 def _sha256(text: str) -> str:
@@ -143,7 +128,9 @@ def _port(text: str) -> int:
 
 
 def _bins(text: str) -> int:
-    value = _positive(text)
+    from mlgates.history_cli import positive
+
+    value = positive(text)
     from mlgates.stages.data.settings import MAX_BINS
 
     if not 10 <= value <= MAX_BINS:
@@ -179,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "init": _init,
         "profile": _profile,
         "history": _history,
+        "report": _report,
         "serve": _serve,
         "github": _github,
     }
@@ -194,11 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("mlgates: interrupted: nothing was recorded", file=sys.stderr)
             return EXIT_USAGE
         except Exception as exc:  # a bug in mlgates or a stage: never mistaken for a verdict
-            if args.verbose:
+            verbose = getattr(args, "verbose", False)
+            if verbose:
                 traceback.print_exc()
             print(
                 f"mlgates: internal error: {type(exc).__name__}: {printable(str(exc))}"
-                + ("" if args.verbose else " (run with -v for the traceback)"),
+                + ("" if verbose else " (run with -v for the traceback)"),
                 file=sys.stderr,
             )
             return EXIT_INTERNAL
@@ -266,32 +255,15 @@ def _profile(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from mlgates.config import load_config
-    from mlgates.history import open_history
+    from mlgates.history_cli import run_history
 
-    config = load_config(args.config, profile=args.profile, stages=False)
-    records = open_history(config.history, root=config.root).records()[-args.limit :]
-    if not records:
-        print("no runs recorded yet")
-        return EXIT_PASSED
-    profile = args.profile
-    print(f"{'started':<24}  {'verdict':<7}  {'commit':<10}  {'checks':>6}  anchor  blocking")
-    for record in reversed(records):
-        verdict = "blocked" if record.blocked else "passed"
-        commit = str(record.git.get("commit") or "")[:10]
-        blocking = ", ".join(c.id for c in record.checks if c.blocking)
-        comparable = record.comparable_to(profile, config.record_name)
-        eligible = "yes" if comparable else _why_not(record, profile)
-        print(
-            printable(
-                f"{record.started_at:<24}  {verdict:<7}  {commit:<10}  {len(record.checks):>6}  "
-                f"{eligible:<6}  {blocking}".rstrip()
-            )
-        )
-    if records:
-        scope = f"profile {profile!r}" if profile else "no profile"
-        print(f"anchor: whether the run can be 'previous'/'best' for a run with {scope}")
-    return EXIT_PASSED
+    return run_history(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mlgates.history_cli import run_report
+
+    return run_report(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -305,16 +277,6 @@ def _github(args: argparse.Namespace) -> int:
     from mlgates.github.steps import main as run_step
 
     return run_step(args)
-
-
-def _why_not(record: Any, profile: str | None) -> str:
-    if record.partial:
-        return "partial"
-    if record.blocked:
-        return "no"
-    if record.profile != profile:
-        return f"profile {record.profile or '-'}"
-    return f"from {record.config_path}"
 
 
 def console() -> None:

@@ -14,8 +14,13 @@ from typing import Any
 from mlgates.jsonable import from_json_number, json_number, to_jsonable
 from mlgates.text import format_duration, format_number, named
 
-RECORD_FORMAT = 2
-"""Version of the run record written by :meth:`RunRecord.to_dict`; format 1 still reads."""
+RECORD_FORMAT = 3
+"""Version of the run record written by :meth:`RunRecord.to_dict`.
+
+Formats 1 and 2 still read. Format 3 lets a check omit ``id``, ``stage`` (its
+gate's) and every field that is empty or default: the history stores records
+that way (:mod:`mlgates.history.compact`).
+"""
 
 
 class Status(str, enum.Enum):
@@ -383,11 +388,19 @@ class GateResult:
             raise RecordFormatError(f"gate: expected an object, got {data!r}")
         what = f"gate {data.get('stage')!r}"
         checks = _field(data, "checks", list, what) or []
+        stage = _required(data, "stage", str, what)
         return cls(
-            stage=_required(data, "stage", str, what),
-            checks=tuple(CheckResult.from_dict(item) for item in checks),
+            stage=stage,
+            checks=tuple(CheckResult.from_dict(_in_stage(item, stage)) for item in checks),
             duration_s=_number(data, "duration_s", what) or 0.0,
         )
+
+
+def _in_stage(item: Any, stage: str) -> Any:
+    """A stored check with its gate's stage filled in where it was left out."""
+    if isinstance(item, dict) and "stage" not in item:
+        return {"stage": stage, **item}
+    return item
 
 
 @dataclass(frozen=True)
@@ -481,7 +494,7 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: Any) -> RunRecord:
-        """Rebuild a run written by :meth:`to_dict` (format 1 or 2).
+        """Rebuild a run written by :meth:`to_dict` (format 1, 2 or 3).
 
         Raises :class:`RecordFormatError` naming the field when ``data`` does
         not have the shape mlgates writes.
@@ -491,7 +504,7 @@ class RunRecord:
         version = data.get("format", 1)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise RecordFormatError(f"run record: format must be a whole number, got {version!r}")
-        if version not in (1, RECORD_FORMAT):
+        if version > RECORD_FORMAT:
             raise RecordFormatError(
                 f"run record format {version!r} is newer than this mlgates reads "
                 f"({RECORD_FORMAT}); upgrade mlgates"

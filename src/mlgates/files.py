@@ -14,17 +14,26 @@ def _default_mode() -> int:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
 
     Readers see the old content or the new, never a partial file. The file gets
     the mode an ordinary new file would (``0o666`` less the umask), not the
     private mode of a temporary file.
     """
+    write_bytes_atomically(path, text.encode("utf-8"), sync=False)
+
+
+def write_bytes_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write ``data`` to ``path`` as :func:`write_text_atomically` does; with ``sync``
+    the data reach the disk before the rename (a history rewritten must survive a crash)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            if sync:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.chmod(temporary, _default_mode())
         os.replace(temporary, path)
     except BaseException:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgates.compact import stored_form
 from mlgates.core import MlgatesError, RecordFormatError, RunRecord
 
 _GIT_TIMEOUT_S = 120
@@ -101,7 +102,7 @@ def push_record(
     the remote cannot be reached.
     """
     try:
-        record = RunRecord.from_dict(json.loads(record_json)).to_dict()
+        record = stored_form(RunRecord.from_dict(json.loads(record_json)))
     except (ValueError, RecordFormatError) as exc:
         raise HistoryBranchError(f"not a run record of mlgates run --json: {exc}") from None
     line = json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n"

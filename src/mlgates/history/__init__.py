@@ -11,12 +11,18 @@ from pathlib import Path
 from typing import Protocol
 
 from mlgates.core import ConfigError, RunRecord
+from mlgates.history.encoding import HistoryWarning
 from mlgates.history.jsonl import JsonLinesHistory
 from mlgates.history.sqlite import SqliteHistory
 
 
 class HistoryStore(Protocol):
-    """Where run records are appended and read back, oldest first."""
+    """Where run records are appended and read back, oldest first.
+
+    Records are stored in their compact form (:mod:`mlgates.compact`); a record
+    that cannot be read (torn by a crash, of a newer format) is skipped with a
+    :class:`HistoryWarning`, never an error, so one bad line never loses the rest.
+    """
 
     location: str
     path: Path
@@ -24,8 +30,11 @@ class HistoryStore(Protocol):
     def append(self, record: RunRecord) -> None:
         """Add one run record; never rewrites earlier ones."""
 
-    def records(self) -> list[RunRecord]:
-        """Every readable run record, oldest first."""
+    def records(self, *, last: int | None = None) -> list[RunRecord]:
+        """Every readable run record, oldest first; only the ``last`` ones if given."""
+
+    def prune(self, keep: int) -> int:
+        """Remove all but the newest ``keep`` records; how many were removed."""
 
 
 def open_history(uri: str, *, root: Path | None = None) -> HistoryStore:
@@ -41,4 +50,10 @@ def open_history(uri: str, *, root: Path | None = None) -> HistoryStore:
     return JsonLinesHistory((base / uri).resolve())
 
 
-__all__ = ["HistoryStore", "JsonLinesHistory", "SqliteHistory", "open_history"]
+__all__ = [
+    "HistoryStore",
+    "HistoryWarning",
+    "JsonLinesHistory",
+    "SqliteHistory",
+    "open_history",
+]

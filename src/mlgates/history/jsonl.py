@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from filelock import FileLock
 
 from mlgates.core import InputError, RunRecord
+from mlgates.files import write_bytes_atomically
+from mlgates.history.encoding import UNREADABLE, HistoryWarning, decode, encode
 from mlgates.text import shorten
 
 MAX_WARNINGS = 5
 """Unreadable lines warned about one by one; the rest are counted."""
 
-
-class HistoryWarning(UserWarning):
-    """A history line could not be read and was skipped."""
+_BLOCK = 1 << 16
 
 
 class JsonLinesHistory:
@@ -39,8 +39,7 @@ class JsonLinesHistory:
     def append(self, record: RunRecord) -> None:
         """Add ``record`` as one line."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record.to_dict(), separators=(",", ":"), allow_nan=False) + "\n"
-        data = line.encode("utf-8")
+        data = (encode(record) + "\n").encode("utf-8")
         with self._lock():
             descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
@@ -60,30 +59,87 @@ class JsonLinesHistory:
             return False
         return os.pread(descriptor, 1, size - 1) != b"\n"
 
-    def records(self) -> list[RunRecord]:
-        """Every readable record, oldest first; unreadable lines warn and are skipped."""
-        if not self.path.exists():
+    def records(self, *, last: int | None = None) -> list[RunRecord]:
+        """Every readable record, oldest first, or only the ``last`` ones (read from
+        the end of the file); unreadable lines warn and are skipped."""
+        if not self._exists():
             return []
+        lines = self._lines() if last is None else self._last_lines(last)
+        return self._decoded(lines)
+
+    def prune(self, keep: int) -> int:
+        """Keep only the newest ``keep`` readable records; the number removed.
+
+        The file is rewritten under the append lock and replaced atomically, so
+        a concurrent run waits and then appends to the pruned file.
+        """
+        if not self._exists():
+            return 0
+        with self._lock():
+            lines = list(self._lines())
+            readable = [i for i, (_, raw) in enumerate(lines) if _readable(raw)]
+            if len(readable) <= keep:
+                return 0
+            start = readable[len(readable) - keep] if keep else len(lines)
+            kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for _, raw in lines[start:])
+            write_bytes_atomically(self.path, kept)
+            return len(readable) - keep
+
+    def _exists(self) -> bool:
+        if not self.path.exists():
+            return False
         if not self.path.is_file():
             raise InputError(f"history {self.path} is not a regular file")
+        return True
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        with self.path.open("rb") as handle:
+            yield from enumerate(handle, start=1)
+
+    def _last_lines(self, count: int) -> list[tuple[int, bytes]]:
+        """The last ``count`` non-empty lines, read backwards a block at a time;
+        numbered from the end, as negative numbers."""
+        with self.path.open("rb") as handle:
+            position = handle.seek(0, os.SEEK_END)
+            tail = b""
+            while position > 0 and tail.count(b"\n") <= count:
+                step = min(_BLOCK, position)
+                position -= step
+                handle.seek(position)
+                tail = handle.read(step) + tail
+        lines = tail.splitlines(keepends=True)
+        if position > 0:
+            lines = lines[1:]  # the first one may have started before the block
+        kept = [line for line in lines if line.strip()][-count:] if count else []
+        return [(i - len(kept), line) for i, line in enumerate(kept)]
+
+    def _decoded(self, lines: Iterable[tuple[int, bytes]]) -> list[RunRecord]:
         records = []
         skipped: list[str] = []
-        with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                text = raw.strip()
-                if not text:
-                    continue
-                try:
-                    records.append(RunRecord.from_dict(json.loads(text)))
-                except (ValueError, TypeError, RecursionError) as exc:
-                    torn = not raw.endswith(b"\n")
-                    what = "torn last line" if torn else "unreadable line"
-                    skipped.append(
-                        f"{self.path}:{number}: skipped {what}: {shorten(str(exc), 200)}"
-                    )
+        for number, raw in lines:
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                records.append(decode(text))
+            except UNREADABLE as exc:
+                torn = not raw.endswith(b"\n")
+                what = "torn last line" if torn else "unreadable line"
+                where = f"{number}" if number > 0 else f"{-number} from the end"
+                skipped.append(f"{self.path}:{where}: skipped {what}: {shorten(str(exc), 200)}")
         for message in skipped[:MAX_WARNINGS]:
-            warnings.warn(message, HistoryWarning, stacklevel=2)
+            warnings.warn(message, HistoryWarning, stacklevel=3)
         if len(skipped) > MAX_WARNINGS:
             more = len(skipped) - MAX_WARNINGS
-            warnings.warn(f"{self.path}: {more} more unreadable lines skipped", HistoryWarning, 2)
+            warnings.warn(f"{self.path}: {more} more unreadable lines skipped", HistoryWarning, 3)
         return records
+
+
+def _readable(raw: bytes) -> bool:
+    if not raw.strip():
+        return False
+    try:
+        decode(raw.strip())
+    except UNREADABLE:
+        return False
+    return True

@@ -1,0 +1,29 @@
+"""How a run record becomes one line of text in a history, and back."""
+
+from __future__ import annotations
+
+import json
+
+from mlgates.compact import stored_form
+from mlgates.core import RunRecord
+
+SCHEMA_VERSION = 2
+"""Version of a history's own layout (the SQLite tables); each record carries its
+own ``format`` as well (:data:`mlgates.core.RECORD_FORMAT`)."""
+
+UNREADABLE = (ValueError, TypeError, RecursionError)
+"""What reading a damaged or foreign record raises (RecordFormatError is a ValueError)."""
+
+
+class HistoryWarning(UserWarning):
+    """A history line or row could not be read and was skipped."""
+
+
+def encode(record: RunRecord) -> str:
+    """``record`` in its stored form, as one line of compact JSON (no newline)."""
+    return json.dumps(stored_form(record), separators=(",", ":"), allow_nan=False)
+
+
+def decode(text: str | bytes) -> RunRecord:
+    """The run record of one stored line; raises one of :data:`UNREADABLE`."""
+    return RunRecord.from_dict(json.loads(text))
