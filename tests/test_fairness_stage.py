@@ -321,6 +321,160 @@ def test_disparities_agree_with_fairlearn_per_column_and_intersection(tmp_path: 
     assert value in named.message and named.threshold == f"tpr[{spec['group']}] >= 0"
 
 
+# --------------------------------------------------------------------------- groups in details
+
+GROUP_CHECKS = {
+    "demographic_parity_difference <= 1 @95%": "demographic_parity_difference",
+    "equalized_odds_difference <= baseline + 1 @95%": "equalized_odds_difference",
+    "selection_rate_ratio >= 0": "selection_rate_ratio",
+    "tpr >= 0 @90%": "tpr",
+}
+
+
+def _columns_of(selector: str) -> list[str]:
+    """The columns of a group's selector: ``colour=Black, sex=Male`` -> colour, sex."""
+    return [part.split("=", 1)[0] for part in selector.split(", ")]
+
+
+def _decided(by_group: pd.DataFrame, selector: str) -> str:
+    """Which of TPR and FPR gives ``selector`` its equalized odds gap: the larger."""
+    gaps = {r: (by_group[r] - by_group.loc[selector, r]).abs().max() for r in ("tpr", "fpr")}
+    return max(gaps, key=gaps.__getitem__)
+
+
+def test_every_group_check_carries_fairlearns_per_group_rates_with_intervals(tmp_path: Path):
+    frame = arrests()
+    train, _ = train_test_split(frame, test_size=0.5, random_state=0)
+    features = ARRESTS_CATEGORIES + ARRESTS_NUMBERS
+    candidate = _arrests_model(train)
+    baseline = _arrests_model(train, ["colour", "employed", "citizen"])
+    path = _arrests_project(
+        tmp_path,
+        frame,
+        candidate,
+        baseline=baseline,
+        checks=list(GROUP_CHECKS),
+        fairness="intersections = true",
+    )
+    record, found = _results(path)
+    json.dumps(record.to_dict(), allow_nan=False)  # the record as it is written
+    truth = frame["released"].eq("Yes").to_numpy()
+    predicted = {
+        "candidate": candidate.predict(frame[features]) == "Yes",
+        "baseline": baseline.predict(frame[features]) == "Yes",
+    }
+    expected = {}
+    for columns in (["colour"], ["sex"], ["colour", "sex"]):
+        for which, labels in predicted.items():
+            expected[tuple(columns), which] = _by_group(frame, columns, truth, labels)
+    sizes = {
+        tuple(columns): frame.groupby(columns).size()
+        for columns in (["colour"], ["sex"], ["colour", "sex"])
+    }
+    for threshold, metric in GROUP_CHECKS.items():
+        members = _members(
+            found, f"fairness::{metric}[*]" + ("~baseline" * ("baseline" in threshold))
+        )
+        assert len(members) == 2 + 2 + 4
+        for selector, member in members.items():
+            details = member.details
+            columns = tuple(_columns_of(selector))
+            ours = expected[columns, "candidate"]
+            if metric == "equalized_odds_difference":
+                rate = _decided(ours, selector)
+            else:
+                rate = "tpr" if metric == "tpr" else "selection_rate"
+            assert details["group_metric"] == rate, (metric, selector)
+            assert details["groups_omitted"] == 0
+            groups = {entry["group"]: entry for entry in details["groups"]}
+            assert sorted(groups) == sorted(ours.index) and selector in groups
+            for group, entry in groups.items():
+                assert entry["value"] == pytest.approx(ours.loc[group, rate], rel=1e-5)
+                theirs = expected[columns, "baseline"].loc[group, rate]
+                assert entry["baseline"] == pytest.approx(theirs, rel=1e-5)
+                key = tuple(part.split("=", 1)[1] for part in group.split(", "))
+                assert entry["rows"] == sizes[columns].loc[key if len(key) > 1 else key[0]]
+                if "@" in threshold:
+                    assert entry["low"] <= entry["value"] <= entry["high"], (metric, entry)
+                else:
+                    assert entry["low"] is None and entry["high"] is None
+            if "@" in threshold:  # a rate of 1 in every resample has no width, not all do
+                assert any(e["low"] < e["high"] for e in groups.values())
+            if metric == "tpr":  # a group's own bounds are the check's interval
+                own = groups[selector]
+                assert (own["low"], own["high"]) == pytest.approx(member.interval, rel=1e-5)
+    assert record.passed, [c.message for c in record.checks if c.blocking]
+
+
+def test_a_grouping_of_more_than_50_groups_lists_its_extremes_and_the_checks_group(
+    tmp_path: Path,
+):
+    """Ages (53 groups, 42 of 5 rows or more) and ages x sex (92 groups, 67 judged):
+    each check lists 50 groups, its own among them."""
+    frame = arrests()
+    train, _ = train_test_split(frame, test_size=0.5, random_state=0)
+    model = _arrests_model(train)
+    path = _project(
+        tmp_path,
+        frame,
+        model,
+        target="released",
+        positive="Yes",
+        sensitive=["age", "sex"],
+        checks=["selection_rate >= 0", "demographic_parity_difference <= 1"],
+        fairness="intersections = true\nmin_group_size = 5",
+    )
+    record, found = _results(path)
+    json.dumps(record.to_dict(), allow_nan=False)
+    predicted = pd.Series(model.predict(frame[ARRESTS_CATEGORIES + ARRESTS_NUMBERS]) == "Yes")
+    crowded = set()
+    for columns in (["age"], ["age", "sex"]):
+        keys = [frame[c].astype(str).to_numpy() for c in columns]
+        table = predicted.groupby(keys).agg(["mean", "size"])
+        names = [
+            ", ".join(f"{c}={v}" for c, v in zip(columns, np.atleast_1d(key), strict=True))
+            for key in table.index
+        ]
+        rates = dict(zip(names, table["mean"], strict=True))
+        rows = dict(zip(names, table["size"], strict=True))
+        judged = {g: r for g, r in rates.items() if rows[g] >= 5}
+        assert len(rates) > 50 and len(judged) > 1
+        for metric in ("selection_rate", "demographic_parity_difference"):
+            members = _members(found, f"fairness::{metric}[*]")
+            for selector in rates:
+                member = members[selector]
+                details = member.details
+                assert details["group_metric"] == "selection_rate"
+                listed = {entry["group"]: entry for entry in details["groups"]}
+                assert len(listed) == 50 and selector in listed
+                assert details["groups_omitted"] == len(rates) - 50
+                for group, entry in listed.items():
+                    assert entry["rows"] == rows[group]
+                    if group in judged:
+                        assert entry["value"] == pytest.approx(judged[group], rel=1e-5)
+                    else:  # too few rows: no value, as in the disparities
+                        assert entry["value"] is None
+                    assert entry["low"] is None and "baseline" not in entry
+                kept = [judged[g] for g in listed if g in judged]
+                assert min(kept) == min(judged.values()) and max(kept) == max(judged.values())
+                if len(judged) >= 50:  # only groups in the middle are left out
+                    crowded.add(columns[-1])
+                    for group in set(judged) - set(listed):
+                        assert sum(v <= judged[group] for v in kept) >= 20
+                        assert sum(v >= judged[group] for v in kept) >= 20
+                else:  # every value is listed; groups without one fill the rest
+                    assert set(judged) <= set(listed)
+                if selector not in judged:
+                    assert member.status is Status.INCONCLUSIVE
+                    assert listed[selector]["value"] is None
+    assert crowded == {"sex"}
+    alone = _members(found, "fairness::selection_rate[*]")["age=56"]
+    assert alone.status is Status.INCONCLUSIVE
+    assert {"group": "age=56", "value": None, "low": None, "high": None, "rows": 1} in (
+        alone.details["groups"]
+    )
+
+
 # --------------------------------------------------------------------------- injected bias
 
 FAIR = ["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.2"]

@@ -7,6 +7,7 @@ baseline: it does the baseline's work twice, and nothing else differs.
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
 from pathlib import Path
@@ -144,6 +145,21 @@ def test_a_slow_model_fails_a_tight_budget_and_passes_a_loose_one(project: Path)
     assert 0 < low <= tight.value <= high
     throughput = results["operational::throughput_rps[predict:32]"]
     assert throughput.status is Status.PASS and throughput.value > 1
+    # the call's times for the report: both models, as the checks measure them
+    latency = throughput.details["latency_ms"]
+    assert set(latency) == {"candidate", "baseline", "calls"}
+    assert latency["calls"] == throughput.details["calls"] >= 100
+    for model in ("candidate", "baseline"):
+        times = latency[model]
+        assert set(times) == {"p50", "p95", "p99", "max", "mean"}
+        assert 0 < times["p50"] <= times["p95"] <= times["p99"] <= times["max"]
+    assert latency["candidate"]["mean"] == pytest.approx(32_000 / throughput.value, rel=1e-3)
+    assert latency["candidate"]["p50"] == float(f"{tight.value:.4g}")
+    assert tight.details["latency_ms"] == latency
+    one = results["operational::p95_ms[predict:1]"].details["latency_ms"]
+    assert one["candidate"]["p95"] == float(
+        f"{results['operational::p95_ms[predict:1]'].value:.4g}"
+    )
     assert results["operational::peak_memory_mb"].status is Status.PASS
     assert results["operational::peak_memory_mb"].value > 0.5  # 20 trees of depth 10
     size = results["operational::model_size_mb"]
@@ -218,15 +234,32 @@ def test_a_baseline_bound_at_95_percent_is_decided_on_the_paired_difference(
         checks = [
           "p50_ms[predict:1] <= baseline + 20% @95%",
           "mean_ms[predict:1] <= baseline + 500%",
+          "p95_ms[predict:1] <= baseline + 500%",
+          "p99_ms[predict:1] <= baseline + 500% @95%",
         ]
         """,
     )
-    results = _results(run_gates(load_config(path)))
+    record = run_gates(load_config(path))
+    json.dumps(record.to_dict(), allow_nan=False)  # the record as it is written
+    results = _results(record)
     paired = results["operational::p50_ms[predict:1]~baseline"]
     assert paired.status is Status.FAIL
     low, high = paired.interval
     assert 0.2 < low <= high  # the relative difference, well above +20%
     assert results["operational::mean_ms[predict:1]~baseline"].status is Status.PASS
+    # the times the report draws are those the checks judged, rounded
+    p95 = results["operational::p95_ms[predict:1]~baseline"]
+    latency = p95.details["latency_ms"]
+    assert latency["candidate"]["p95"] == float(f"{p95.value:.4g}")
+    assert latency["baseline"]["p95"] == float(f"{p95.anchor_value:.4g}")
+    assert latency["baseline"]["p50"] == float(f"{paired.anchor_value:.4g}")
+    assert latency["calls"] == p95.details["calls"] >= 150
+    # a 99th percentile is shown whether or not the calls are enough to bound it
+    p99 = results["operational::p99_ms[predict:1]~baseline"]
+    assert p99.details["latency_ms"] == latency
+    if p99.status is Status.INCONCLUSIVE:
+        assert "too few" in p99.message and p99.value is None
+    assert latency["candidate"]["p99"] >= latency["candidate"]["p95"]
 
 
 def test_the_cli_exits_1_naming_the_call_that_is_too_slow(
@@ -341,3 +374,24 @@ def test_a_function_that_waits_by_design_is_not_timed_again_forever() -> None:
     assert len(timed.timings[0]) == 100
     assert calls["n"] < 100 + 21 * 11  # retries only while it was being judged
     assert np.median(timed.timings[0]) / 1e6 >= 1
+
+
+def test_a_load_run_gives_its_response_times_to_every_load_check() -> None:
+    from mlgates.stages.operational.loadtest import LoadRun
+
+    run = LoadRun(
+        description="4 users for 3 s against mlgates serve (model.skops)",
+        requests=1000,
+        failures=10,
+        seconds=3.0,
+        times={3.0: 500, 4.0: 400, 12.0: 90, 110.0: 10},
+        total_ms=1000 * 5.123456,
+        max_ms=113.3333,
+    )
+    expected = {"p50": 4.0, "p95": 12.0, "p99": 110.0, "max": 113.3, "mean": 5.123}
+    for metric in ("p95_ms", "mean_ms", "requests_per_s", "failure_ratio", "requests"):
+        measured = run.measure(metric)
+        assert measured.details["latency_ms"] == {"candidate": expected}, metric
+    assert run.measure("p99_ms").value == 110.0
+    down = LoadRun("down", requests=5, failures=5, seconds=1.0, times={}, total_ms=0, max_ms=0)
+    assert "latency_ms" not in down.measure("p95_ms").details

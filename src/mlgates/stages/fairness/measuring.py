@@ -10,6 +10,11 @@ by row. Both models share every resample, so differences are paired.
 A group with fewer than ``min_group_size`` rows (or, for a rate of the
 positive or negative rows, fewer than 10 of them) is not judged: its checks
 are inconclusive, and it takes no part in the other groups' disparities.
+
+Every group check carries its grouping's values for the report to draw (see
+:meth:`FairnessRun.group_details`): ``details["group_metric"]``, the metric the
+groups are compared on, and ``details["groups"]``, one entry per group, at most
+:data:`GROUPS_SHOWN` of them.
 """
 
 from __future__ import annotations
@@ -59,6 +64,11 @@ if TYPE_CHECKING:
 BINNED_WHEN_RESAMPLED = frozenset({"roc_auc", "pr_auc"})
 """Metrics whose resampled scorer bins the scores (:data:`mlgates.stages.performance.metrics.
 BOOTSTRAP_GROUPS`)."""
+
+GROUPS_SHOWN = 50
+"""Groups listed in a check's ``details["groups"]``, at most: the extremes and its own."""
+DIGITS = 6
+"""Significant digits of the values in ``details["groups"]``."""
 
 _READABLE = {
     "selection_rate": "selection rate",
@@ -401,40 +411,53 @@ class FairnessRun:
     ) -> Measurement:
         threshold = check.threshold
         assert threshold is not None
+        needed = interval_needed(threshold)
+        level = None
+        if needed is not None:
+            assert threshold.confidence is not None
+            level = 1 - (1 - threshold.confidence) / family
         rates = [self.values(rate, grouping, resampled) for rate in self._rates(check.metric)]
         for values in rates:
             if not values.judged[code]:
-                return Measurement(status=Status.INCONCLUSIVE, message=values.why[code])
+                return Measurement(
+                    status=Status.INCONCLUSIVE,
+                    message=values.why[code],
+                    details=self.group_details(values, code, level),
+                )
         disparity = DISPARITIES.get(check.metric)
         notes: list[str] = []
         candidate: NDArray[np.float64] | None
+        decided = 0
         if disparity is None:
             candidate = rates[0].candidate[:, code]
             baseline = rates[0].baseline[:, code]
             notes.append(f"{grouping.labels[code]}: {_rows(int(rates[0].sizes[code]))}")
         else:
-            candidate, baseline, notes = self._disparity(check.metric, rates, code)
+            candidate, baseline, notes, decided = self._disparity(check.metric, rates, code)
             if candidate is None:
-                return Measurement(status=Status.INCONCLUSIVE, message="; ".join(notes))
+                return Measurement(
+                    status=Status.INCONCLUSIVE,
+                    message="; ".join(notes),
+                    details=self.group_details(rates[decided], code, level),
+                )
+        groups = self.group_details(rates[decided], code, level)
         value = float(candidate[0])
         if not math.isfinite(value):
             return Measurement(
                 status=Status.INCONCLUSIVE,
                 message=f"{grouping.labels[code]}: {readable(check.metric)} is undefined here",
+                details=groups,
             )
         anchored = threshold.anchor is not None and threshold.anchor.value == "baseline"
         if anchored:
             notes.append(
                 f"baseline {self.evaluation.baseline.name}: {format_number(float(baseline[0]), 4)}"
             )
-        needed = interval_needed(threshold)
         interval = None
-        level = None
-        details: dict[str, Any] = {"baseline_value": float(baseline[0])}
+        details: dict[str, Any] = {"baseline_value": float(baseline[0]), **groups}
         method = None
         if needed is not None:
-            assert threshold.confidence is not None
-            level = 1 - (1 - threshold.confidence) / family
+            assert threshold.confidence is not None and level is not None
             quantity = interval_quantity(needed, candidate[1:], baseline[1:])
             if disparity is not None:
                 measured = interval_quantity(needed, candidate[:1], baseline[:1])
@@ -463,9 +486,10 @@ class FairnessRun:
 
     def _disparity(
         self, metric: str, rates: list[GroupValues], code: int
-    ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64], list[str]]:
+    ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64], list[str], int]:
         """Each model's gap for group ``code`` (the worse over equalized odds' two rates),
-        and a note naming the groups compared."""
+        a note naming the groups compared, and which of ``rates`` decided: the one with
+        the worse gap (or, when there is nothing to compare, the one that lacks groups)."""
         disparity = DISPARITIES[metric]
         gaps: dict[str, list[NDArray[np.float64]]] = {"candidate": [], "baseline": []}
         notes: list[str] = []
@@ -478,7 +502,7 @@ class FairnessRun:
                     why = f"every row is {label}: {shown} has no other group to compare with"
                 else:
                     why = f"{label}: no other group of {shown} has enough rows to compare with"
-                return None, np.array([]), [why]
+                return None, np.array([]), [why], index
             for which in ("candidate", "baseline"):
                 own = values.only_judged(getattr(values, which))
                 if disparity.to_overall:
@@ -508,7 +532,53 @@ class FairnessRun:
                 for r, g in zip(disparity.rates, gaps["candidate"], strict=True)
             )
             notes.append(f"gaps: {parts} (the worse counts)")
-        return result["candidate"], result["baseline"], notes
+        return result["candidate"], result["baseline"], notes, max(worst, 0)
+
+    def group_details(self, values: GroupValues, code: int, level: float | None) -> dict[str, Any]:
+        """What a group check carries for the report to draw its grouping's groups.
+
+        ``group_metric`` names the metric the groups are compared on (the gate's own
+        names: ``selection_rate``, ``tpr``, ``fpr``, ``mae`` ...): the check's metric for
+        a group metric, the rate it compares for a disparity. Equalized odds compares
+        two rates, TPR and FPR; its groups are those of the rate whose gap decided the
+        check's value for its group (the larger difference, the smaller ratio), named
+        in ``group_metric``; the other rate's gap is in the message.
+
+        ``groups`` lists ``{"group": "sex=female", "value": 0.74, "low": 0.71,
+        "high": 0.77, "rows": 1419}`` in the grouping's order, plus ``"baseline"``, the
+        baseline model's value, when ``[performance]`` names a baseline. ``value`` is
+        the group's own metric (its selection rate, its TPR), not its gap; null for a
+        group not judged (too few rows: it takes no part in the disparities) or where
+        the metric is undefined. ``low`` and ``high`` bound the candidate's value at the
+        check's level for each group (``level_each``), from the bootstrap the check
+        already ran; null without ``@level``. Values have :data:`DIGITS` significant
+        digits. At most :data:`GROUPS_SHOWN` groups are listed: the check's own and
+        the extremes, lowest and highest values in turn; ``groups_omitted`` says how
+        many were left out (0 when none).
+        """
+        grouping = values.grouping
+        candidate = values.only_judged(values.candidate[0])
+        baseline = values.only_judged(values.baseline[0])
+        kept, omitted = extremes(candidate, code, GROUPS_SHOWN)
+        replicated = level is not None and values.candidate.shape[0] > 1
+        with_baseline = not self.evaluation.baseline_is_dummy
+        entries = []
+        for group in kept:
+            low = high = math.nan
+            if replicated and values.judged[group]:
+                assert level is not None
+                low, high = percentile_bounds(values.candidate[1:, group], level)
+            entry: dict[str, Any] = {
+                "group": grouping.labels[group],
+                "value": significant(candidate[group]),
+                "low": significant(low),
+                "high": significant(high),
+                "rows": int(values.sizes[group]),
+            }
+            if with_baseline:
+                entry["baseline"] = significant(baseline[group])
+            entries.append(entry)
+        return {"group_metric": values.metric, "groups": entries, "groups_omitted": omitted}
 
     def _describe(self, values: GroupValues, code: int, kind: str, to_overall: bool) -> str:
         """``sex=female: selection rate 0.12 (1,203 rows); farthest: sex=male 0.31``."""
@@ -531,6 +601,39 @@ class FairnessRun:
             return text
         other = grouping.labels[far]
         return f"{text}; farthest: {other} {format_number(float(finite[far]), 4)}"
+
+
+def extremes(values: NDArray[np.float64], own: int, limit: int) -> tuple[list[int], int]:
+    """Which of ``values`` (one per group, NaN for none) to list when there are more
+    than ``limit``: ``own``, then the lowest and the highest in turn, then groups
+    without a value; in the groups' order, with how many were left out."""
+    count = len(values)
+    if count <= limit:
+        return list(range(count)), 0
+    ordered = [int(g) for g in np.argsort(values, kind="stable") if math.isfinite(values[g])]
+    chosen = {own}
+    low, high = 0, len(ordered) - 1
+    from_below = True
+    while len(chosen) < limit and low <= high:
+        if from_below:
+            chosen.add(ordered[low])
+            low += 1
+        else:
+            chosen.add(ordered[high])
+            high -= 1
+        from_below = not from_below
+    for group in range(count):
+        if len(chosen) >= limit:
+            break
+        if not math.isfinite(values[group]):
+            chosen.add(group)
+    return sorted(chosen), count - len(chosen)
+
+
+def significant(value: float, digits: int = DIGITS) -> float | None:
+    """``value`` rounded to ``digits`` significant digits; None when it is not finite."""
+    value = float(value)
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else None
 
 
 def _pair_ratio(a: float, b: float) -> float:

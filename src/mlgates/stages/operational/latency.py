@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 CALL_METRICS = (*PERCENTILES, "throughput_rps")
 MEMORY_METRICS = ("peak_memory_mb", "load_time_ms")
 _MIB = 1024 * 1024
+DIGITS = 4
+"""Significant digits of the times in ``details["latency_ms"]``."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,9 @@ class CallJudge:
     difference from the baseline combines each model's bounds at half the risk.
     Means and throughput come from a bootstrap over the timed rounds, which keeps
     candidate and baseline paired. A family's members share the risk (Bonferroni).
+
+    Every latency and throughput check carries its call's times for the report,
+    :meth:`latency_ms`, also when it is inconclusive for want of calls.
     """
 
     def __init__(
@@ -328,6 +333,32 @@ class CallJudge:
         self.baseline = timed.get("baseline")
         self.retimed = retimed
         self._picks: dict[str, NDArray[np.intp]] = {}
+        self._latencies: dict[str, dict[str, Any]] = {}
+
+    def latency_ms(self, call: str) -> dict[str, Any]:
+        """``details["latency_ms"]`` of a check on ``call``: ``{"candidate": {"p50": ..,
+        "p95": .., "p99": .., "max": .., "mean": ..}, "baseline": {...}, "calls": n}`` in
+        milliseconds with :data:`DIGITS` significant digits, from the calls timed (each
+        the statistic a check of that metric measures, so ``p95`` is a ``p95_ms`` check's
+        value rounded). ``baseline`` is absent without a baseline; ``calls`` counts the
+        timed calls of each model. The percentiles are there whatever the count: deciding
+        on a bound may need more calls than describing them."""
+        if call not in self._latencies:
+            models = {"candidate": self.candidate.calls[call]}
+            if self.baseline is not None and call in self.baseline.calls:
+                models["baseline"] = self.baseline.calls[call]
+            found: dict[str, Any] = {
+                name: {
+                    metric.removesuffix("_ms"): _significant(
+                        float(_statistic(metric, times[None, :], call)[0])
+                    )
+                    for metric in PERCENTILES
+                }
+                for name, times in models.items()
+            }
+            found["calls"] = len(models["candidate"])
+            self._latencies[call] = found
+        return self._latencies[call]
 
     def members(self, metric: str) -> list[str]:
         """The calls a family of ``metric`` covers (throughput: the largest batch only)."""
@@ -378,7 +409,7 @@ class CallJudge:
             value=value,
             anchor_value=anchor,
             message=message,
-            details={"calls": rounds, "retimed": retimed},
+            details={"calls": rounds, "retimed": retimed, "latency_ms": self.latency_ms(call)},
         )
         needed = None if check.threshold is None else interval_needed(check.threshold)
         if needed is None or check.threshold is None:
@@ -390,7 +421,8 @@ class CallJudge:
             needed = IntervalOf.VALUE
         interval = self._interval(check.metric, call, needed, each)
         if interval is None:
-            return _too_few(check.metric, rounds, each, needed)
+            too_few = _too_few(check.metric, rounds, each, needed)
+            return replace(too_few, details={**measured.details, **too_few.details})
         details = dict(measured.details)
         method = "bootstrap over the timed rounds, paired"
         if PERCENTILES.get(check.metric) is not None:
@@ -504,6 +536,11 @@ def _statistic(metric: str, nanoseconds: NDArray[np.float64], call: str) -> NDAr
     if percentile is None:
         return np.asarray(nanoseconds.mean(axis=1) / 1e6, dtype=np.float64)
     return np.asarray(np.percentile(nanoseconds, percentile, axis=1) / 1e6, dtype=np.float64)
+
+
+def _significant(value: float) -> float | None:
+    """``value`` with :data:`DIGITS` significant digits; None when it is not finite."""
+    return float(f"{value:.{DIGITS}g}") if math.isfinite(value) else None
 
 
 def _shown(metric: str, value: float) -> str:

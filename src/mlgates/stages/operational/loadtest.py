@@ -24,7 +24,8 @@ locust keeps each response time rounded to the nearest 1 ms below 100 ms, 10 ms
 below 1 s, 100 ms below 10 s and 1 s above, so the percentiles have that
 resolution (and are capped at the maximum); the mean and the maximum are exact.
 ``requests`` counts the requests answered without failure and ``requests_per_s``
-divides them by the time from the first to the last request.
+divides them by the time from the first to the last request. Every load check
+carries the response times for the report (:meth:`LoadRun.latency_ms`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ _WORKERS_QUIT = 10.0
 _SHOWN_ERRORS = 3
 _WARM_UP = 5
 """Requests sent to ``mlgates serve`` before the measured run."""
+DIGITS = 4
+"""Significant digits of the times in ``details["latency_ms"]``."""
 
 
 def measure_load(
@@ -504,6 +507,22 @@ class LoadRun:
             return self.total_ms / self.requests
         return self.max_ms if q == 100 else self.percentile(q)
 
+    def latency_ms(self) -> dict[str, Any]:
+        """``details["latency_ms"]`` of a load check: ``{"candidate": {"p50": .., "p95": ..,
+        "p99": .., "max": .., "mean": ..}}``, milliseconds with :data:`DIGITS` significant
+        digits, as the load checks measure them (failed requests included); the load
+        test serves the candidate only, so there is no ``baseline``. Empty when no request
+        was answered (there is no time to judge)."""
+        if not self.answered:
+            return {}
+        times = {}
+        for metric in PERCENTILES:
+            value = float(self.latency(metric))
+            times[metric.removesuffix("_ms")] = (
+                float(f"{value:.{DIGITS}g}") if math.isfinite(value) else None
+            )
+        return {"candidate": times}
+
     @property
     def summary(self) -> str:
         """What was run and its counts: ``10 users for 5 s against ...: 3,120 requests,
@@ -515,12 +534,15 @@ class LoadRun:
 
     def measure(self, metric: str) -> Measurement:
         """The measurement of one load metric."""
-        details = {
+        details: dict[str, Any] = {
             "requests": self.requests,
             "failures": self.failures,
             "answered": self.answered,
             "seconds": self.seconds,
         }
+        latency = self.latency_ms()
+        if latency:
+            details["latency_ms"] = latency
         if metric not in (*PERCENTILES, "requests", "requests_per_s", "failure_ratio"):
             return Measurement(status=Status.ERROR, message=f"{metric} is not a load-test metric")
         if metric == "failure_ratio":
@@ -544,7 +566,7 @@ class LoadRun:
         return Measurement(
             value=self.latency(metric),
             message=f"{self.summary}; response times (ms): {shown}",
-            details={**details, "latency_ms": {n: self.latency(n) for n in PERCENTILES}},
+            details=details,
         )
 
     def _failure_ratio(self, details: dict[str, Any]) -> Measurement:
