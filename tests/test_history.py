@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,162 @@ def test_records_of_the_previous_format_still_read(tmp_path: Path):
     assert check is not None and check.value == 0.02 and check.origin is None
     assert record.gates[0].duration_s == 0.5 and record.git["commit"] == "c0ffee"
     assert record.to_dict()["format"] == RECORD_FORMAT
+
+
+BACKENDS = pytest.mark.parametrize("uri", ["h/history.jsonl", "sqlite:///h/history.db"])
+
+
+def test_a_format_2_line_and_a_format_3_line_read_side_by_side(tmp_path: Path):
+    """A history written by the previous mlgates (format 2, every field) goes on growing
+    with compact format-3 lines, and both read back."""
+    old = make_record("old", 0.3).to_dict()
+    old["format"] = 2
+    path = tmp_path / "history.jsonl"
+    path.write_text(json.dumps(old) + "\n", encoding="utf-8")
+    store = JsonLinesHistory(path)
+    store.append(make_record("new", 0.4))
+    records = store.records()
+    assert [r.run_id for r in records] == ["old", "new"]
+    assert [r.measured("data::drift[age]") for r in records] == [0.3, 0.4]
+    assert json.loads(path.read_text().splitlines()[1])["format"] == RECORD_FORMAT
+
+
+@BACKENDS
+def test_the_last_records_are_read_from_the_end(tmp_path: Path, uri: str):
+    store = open_history(uri, root=tmp_path)
+    for index in range(30):
+        store.append(make_record(f"r{index:02d}", float(index)))
+    assert [r.run_id for r in store.records(last=3)] == ["r27", "r28", "r29"]
+    assert len(store.records(last=100)) == 30
+    assert store.records(last=0) == []
+    assert [r.run_id for r in store.records()][:2] == ["r00", "r01"]
+
+
+def test_the_last_records_skip_a_torn_last_line(tmp_path: Path):
+    path = tmp_path / "history.jsonl"
+    store = JsonLinesHistory(path)
+    for index in range(5):
+        store.append(make_record(f"r{index}"))
+    text = path.read_text()
+    path.write_text(text[:-30])
+    with pytest.warns(HistoryWarning, match="1 from the end: skipped torn last line"):
+        assert [r.run_id for r in store.records(last=2)] == ["r3"]
+
+
+def test_the_last_records_cross_read_blocks(tmp_path: Path):
+    """Records larger than the block the file is read backwards in."""
+    path = tmp_path / "history.jsonl"
+    store = JsonLinesHistory(path)
+    for index in range(6):
+        record = make_record(f"r{index}", status=Status.FAIL)
+        big = CheckResult(
+            stage="data", metric="m", status=Status.FAIL, message="x" * 900, selector="s" * 40_000
+        )
+        store.append(replace(record, gates=(GateResult("data", (big,)),)))
+    assert path.stat().st_size > 3 * (1 << 16)
+    assert [r.run_id for r in store.records(last=4)] == ["r2", "r3", "r4", "r5"]
+
+
+@BACKENDS
+def test_prune_keeps_the_newest_runs_and_appends_go_on(tmp_path: Path, uri: str):
+    store = open_history(uri, root=tmp_path)
+    assert store.prune(3) == 0
+    for index in range(8):
+        store.append(make_record(f"r{index}"))
+    assert store.prune(10) == 0
+    assert store.prune(3) == 5
+    assert [r.run_id for r in store.records()] == ["r5", "r6", "r7"]
+    store.append(make_record("r8"))
+    assert [r.run_id for r in store.records()] == ["r5", "r6", "r7", "r8"]
+
+
+def test_prune_keeps_lines_it_cannot_read_after_the_cut(tmp_path: Path):
+    path = tmp_path / "history.jsonl"
+    store = JsonLinesHistory(path)
+    for index in range(4):
+        store.append(make_record(f"r{index}"))
+    with path.open("a") as handle:
+        handle.write('{"format": 99, "run_id": "future"}\n')
+    store.append(make_record("r4"))
+    assert store.prune(2) == 3
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and '"future"' in lines[1]
+
+
+def test_prune_waits_for_a_concurrent_append(tmp_path: Path):
+    location = str(tmp_path / "history.jsonl")
+    store = open_history(location)
+    for index in range(20):
+        store.append(make_record(f"base{index}"))
+    context = multiprocessing.get_context("spawn")
+    writer = context.Process(target=_append_many, args=(location, 9, 40))
+    writer.start()
+    removed = 0
+    while writer.is_alive():
+        removed += store.prune(10)
+    writer.join(timeout=120)
+    assert writer.exitcode == 0
+    records = store.records()
+    assert [r.run_id for r in records][-1] == "w9-39"  # the last append survived every prune
+    assert removed >= 10
+
+
+def test_an_older_sqlite_layout_is_migrated_and_queryable(tmp_path: Path):
+    """A database of the first layout (runs table only, format-2 records) gains the
+    checks table, filled from its records, and reads as before."""
+    import sqlite3
+
+    path = tmp_path / "history.db"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE, "
+        "started_at TEXT NOT NULL, status TEXT NOT NULL, blocked INTEGER NOT NULL, "
+        "record TEXT NOT NULL)"
+    )
+    for index in range(3):
+        document = make_record(f"old{index}", 0.1 * index).to_dict()
+        document["format"] = 2
+        connection.execute(
+            "INSERT INTO runs (run_id, started_at, status, blocked, record) VALUES (?, ?, ?, ?, ?)",
+            (document["run_id"], document["started_at"], "pass", 0, json.dumps(document)),
+        )
+    connection.commit()
+    connection.close()
+    store = open_history(f"sqlite:///{path}")
+    store.append(make_record("new", 0.9))
+    assert [r.run_id for r in store.records()] == ["old0", "old1", "old2", "new"]
+    connection = sqlite3.connect(path)
+    rows = connection.execute(
+        "SELECT r.run_id, c.value FROM checks c JOIN runs r USING (seq) "
+        "WHERE c.value_id = 'data::drift[age]' ORDER BY r.seq"
+    ).fetchall()
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    connection.close()
+    assert rows == [("old0", 0.0), ("old1", 0.1), ("old2", 0.2), ("new", 0.9)]
+    assert version == 2
+
+
+def test_a_newer_sqlite_layout_is_refused_with_advice(tmp_path: Path):
+    import sqlite3
+
+    from mlgates.core import InputError
+
+    path = tmp_path / "history.db"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    with pytest.raises(InputError, match=r"layout version 99 is newer.*upgrade mlgates"):
+        open_history(f"sqlite:///{path}").records()
+
+
+def test_a_pruned_sqlite_history_drops_the_checks_of_removed_runs(tmp_path: Path):
+    import sqlite3
+
+    store = open_history(f"sqlite:///{tmp_path / 'h.db'}")
+    for index in range(5):
+        store.append(make_record(f"r{index}"))
+    store.prune(2)
+    connection = sqlite3.connect(tmp_path / "h.db")
+    (count,) = connection.execute("SELECT COUNT(*) FROM checks").fetchone()
+    connection.close()
+    assert count == 2

@@ -67,26 +67,33 @@ class SqliteHistory:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=60)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._unusable(exc) from None
+        try:
             connection.execute("PRAGMA foreign_keys = ON")
             if _version(connection) != SCHEMA_VERSION:
                 with connection:
                     connection.execute("BEGIN IMMEDIATE")  # one migration at a time
                     self._migrate(connection)
         except InputError:
+            connection.close()
             raise
         except (sqlite3.Error, OSError) as exc:
-            raise InputError(
-                f"history {self.path}: not a usable SQLite database ({exc}); "
-                "point mlgates.history at another file or move this one away"
-            ) from None
+            connection.close()
+            raise self._unusable(exc) from None
         return connection
+
+    def _unusable(self, exc: Exception) -> InputError:
+        return InputError(
+            f"history {self.path}: not a usable SQLite database ({exc}); "
+            "point mlgates.history at another file or move this one away"
+        )
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         version = _version(connection)
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            connection.close()
             raise InputError(
                 f"history {self.path}: layout version {version} is newer than this mlgates "
                 f"reads ({SCHEMA_VERSION}); upgrade mlgates"
@@ -96,7 +103,6 @@ class SqliteHistory:
                 connection.execute(statement)
         columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
         if not columns >= _RUN_COLUMNS:
-            connection.close()
             missing = ", ".join(sorted(_RUN_COLUMNS - columns))
             raise InputError(
                 f"history {self.path}: its runs table lacks the column(s) {missing}; "
