@@ -8,7 +8,7 @@ skips its own checks with the reason; the other columns are judged as usual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ class DataRun:
         self._reference: DatasetProfile | None = None
         self._current_profile: DatasetProfile | None = None
         self._drift: dict[str, DriftAssessment | Measurement] | None = None
+        self._distributions: dict[str, dict[str, Any]] = {}
         self._expectations: dict[str, Measurement] | None = None
         self._type_changes: dict[str, str] | None = None
 
@@ -449,6 +450,7 @@ class DataRun:
         return self._drift
 
     def _drift_column(self, check: PlannedCheck, alpha: float) -> DriftAssessment | Measurement:
+        from mlgates.stats.distribution import distribution_view
         from mlgates.stats.drift import (
             DEFAULT_THRESHOLDS,
             assess_drift,
@@ -462,6 +464,9 @@ class DataRun:
         if isinstance(pair, Measurement):
             return pair
         ref, cur = pair
+        view = distribution_view(ref, cur)
+        if view is not None:
+            self._distributions[column] = view
         method = self.config.column(column).method
         fitting = methods_for(ref)
         if method is not None and method not in fitting:
@@ -487,6 +492,7 @@ class DataRun:
                     f"only {smallest} non-missing values in the {side} of {column!r}; "
                     f"drift needs at least min_rows = {self.config.min_rows}"
                 ),
+                details={} if view is None else {"distribution": view},
             )
         try:
             return assess_drift(ref, cur, method=method, threshold=threshold, alpha=alpha)
@@ -501,7 +507,9 @@ class DataRun:
         label = check.selector
         if self.config.roles.get(label) == "text":
             label = f"{label} (text length)"
-        return drift_measurement(label, result)
+        return drift_measurement(
+            label, result, distribution=self._distributions.get(check.selector)
+        )
 
     def _drift_share(self, plan: Sequence[PlannedCheck]) -> Measurement:
         results = self._drift_all(plan)
@@ -640,8 +648,14 @@ class DataRun:
         return measured
 
 
-def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
-    """A drift assessment as a measurement, with a message that explains the decision."""
+def drift_measurement(
+    column: str, result: DriftAssessment, *, distribution: Mapping[str, Any] | None = None
+) -> Measurement:
+    """A drift assessment as a measurement, with a message that explains the decision.
+
+    ``distribution`` (:func:`mlgates.stats.distribution.distribution_view`), when
+    given, goes to the details for a report's chart.
+    """
     sizes = f"n {result.n_reference} vs {result.n_current}"
     if result.distance_drifted:
         verdict = (
@@ -668,22 +682,25 @@ def drift_measurement(column: str, result: DriftAssessment) -> Measurement:
         more = len(result.share_changes) - 3
         shares += f" and {more} more" if more > 0 else ""
         message = f"{column}: category share changed {shares}; {verdict}"
+    details: dict[str, Any] = {
+        "noise_floor": result.noise_floor,
+        "n_reference": result.n_reference,
+        "n_current": result.n_current,
+        "top_changes": [list(change) for change in result.top_changes],
+        "share_changes": [
+            [c.label, c.reference_share, c.current_share, c.p_value, c.level]
+            for c in result.share_changes
+        ],
+    }
+    if distribution is not None:
+        details["distribution"] = dict(distribution)
     return Measurement(
         value=result.distance,
         bound=result.threshold,
         status=Status.FAIL if result.drifted else Status.PASS,
         method=result.method,
         message=message,
-        details={
-            "noise_floor": result.noise_floor,
-            "n_reference": result.n_reference,
-            "n_current": result.n_current,
-            "top_changes": [list(change) for change in result.top_changes],
-            "share_changes": [
-                [c.label, c.reference_share, c.current_share, c.p_value, c.level]
-                for c in result.share_changes
-            ],
-        },
+        details=details,
     )
 
 
