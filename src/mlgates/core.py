@@ -5,6 +5,7 @@ Standard library only: importing this module must stay instant.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from collections.abc import Iterable, Mapping
@@ -134,9 +135,9 @@ def _names(kinds: type | tuple[type, ...]) -> str:
     return " or ".join(kind.__name__ for kind in _tuple(kinds))
 
 
-def _number(data: Mapping[str, Any], key: str, what: str) -> float | None:
+def _number(data: Mapping[str, Any], key: str, what: str, value: Any = None) -> float | None:
     try:
-        return from_json_number(data.get(key), f"{what}.{key}")
+        return from_json_number(data.get(key) if value is None else value, f"{what}.{key}")
     except ValueError as exc:
         raise RecordFormatError(str(exc)) from None
 
@@ -306,39 +307,108 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
-        """Rebuild a result written by :meth:`to_dict`; raises :class:`RecordFormatError`."""
+        """Rebuild a result written by :meth:`to_dict` or stored compactly (format 3);
+        raises :class:`RecordFormatError` naming the field.
+
+        Only the keys present are read (a stored check holds a handful), so a
+        history of thousands of runs reads quickly; unknown keys are ignored.
+        """
         if not isinstance(data, dict):
             raise RecordFormatError(f"check: expected an object, got {data!r}")
-        what = f"check {data.get('id') or data.get('metric')!r}"
-        interval = _field(data, "interval", list, what)
-        if interval is not None:
-            if len(interval) != 2:
-                raise RecordFormatError(f"{what}.interval: expected [low, high]")
-            low, high = (from_json_number(v, f"{what}.interval") for v in interval)
-            interval = (low, high)
-        return cls(
-            stage=_required(data, "stage", str, what),
-            metric=_required(data, "metric", str, what),
-            selector=_field(data, "selector", str, what),
-            variant=_field(data, "variant", str, what),
-            status=_enum(Status, data.get("status"), None, f"{what}.status"),
-            severity=_enum(Severity, data.get("severity"), "block", f"{what}.severity"),
-            blocking=bool(_field(data, "blocking", bool, what)),
-            threshold=_field(data, "threshold", str, what),
-            value=_number(data, "value", what),
-            bound=_number(data, "bound", what),
-            anchor=_field(data, "anchor", str, what),
-            anchor_value=_number(data, "anchor_value", what),
-            interval=interval,
-            level=_number(data, "level", what),
-            method=_field(data, "method", str, what),
-            message=_field(data, "message", str, what) or "",
-            reason=_field(data, "reason", str, what),
-            origin=Origin.from_dict(data.get("origin"), f"{what}.origin"),
-            family=_field(data, "family", str, what),
-            details=_mapping(data, "details", what),
-            unit=_field(data, "unit", str, what),
-        )
+        fields: dict[str, Any] = {}
+        for key, value in data.items():
+            if value is None:
+                continue
+            kind = _CHECK_FIELDS.get(key)
+            if kind is None:
+                continue
+            if kind is str or kind is bool:
+                if type(value) is not kind:
+                    raise RecordFormatError(
+                        f"{_check_what(data)}.{key}: expected {kind.__name__}, got {value!r}"
+                    )
+                fields[key] = value
+            elif kind is float:
+                plain = type(value) is float or type(value) is int
+                fields[key] = float(value) if plain else _number(data, key, _check_what(data))
+            else:
+                fields[key] = kind(data, value)
+        for key in ("stage", "metric", "status"):
+            if key not in fields:
+                raise RecordFormatError(f"{_check_what(data)}: missing {key!r}")
+        # filled in directly: a frozen dataclass's __init__ costs more than the rest
+        # of reading a stored check, and the history reads thousands of them
+        check = object.__new__(cls)
+        vars(check).update(_CHECK_DEFAULTS, details={}, message="")
+        vars(check).update(fields)
+        return check
+
+
+def _check_what(data: Mapping[str, Any]) -> str:
+    return f"check {data.get('id') or data.get('metric')!r}"
+
+
+def _check_status(data: Mapping[str, Any], value: Any) -> Status:
+    known = _STATUSES.get(value) if isinstance(value, str) else None
+    return known or _enum(Status, value, None, f"{_check_what(data)}.status")
+
+
+def _check_severity(data: Mapping[str, Any], value: Any) -> Severity:
+    return _enum(Severity, value, "block", f"{_check_what(data)}.severity")  # type: ignore[no-any-return]
+
+
+_STATUSES = {status.value: status for status in Status}
+_CHECK_DEFAULTS = {
+    item.name: item.default
+    for item in dataclasses.fields(CheckResult)
+    if item.default is not dataclasses.MISSING
+}
+
+
+def _check_interval(data: Mapping[str, Any], value: Any) -> tuple[float, float]:
+    what = _check_what(data)
+    if not isinstance(value, list):
+        raise RecordFormatError(f"{what}.interval: expected list, got {value!r}")
+    if len(value) != 2:
+        raise RecordFormatError(f"{what}.interval: expected [low, high]")
+    low, high = (_number({"interval": v}, "interval", what, v) for v in value)
+    return (low, high)  # type: ignore[return-value]
+
+
+def _check_origin(data: Mapping[str, Any], value: Any) -> Origin | None:
+    return Origin.from_dict(value, f"{_check_what(data)}.origin")
+
+
+def _check_details(data: Mapping[str, Any], value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RecordFormatError(f"{_check_what(data)}.details: expected dict, got {value!r}")
+    return dict(value)
+
+
+_CHECK_FIELDS: dict[str, Any] = {
+    "stage": str,
+    "metric": str,
+    "selector": str,
+    "variant": str,
+    "status": _check_status,
+    "severity": _check_severity,
+    "blocking": bool,
+    "threshold": str,
+    "value": float,
+    "bound": float,
+    "anchor": str,
+    "anchor_value": float,
+    "interval": _check_interval,
+    "level": float,
+    "method": str,
+    "message": str,
+    "reason": str,
+    "origin": _check_origin,
+    "family": str,
+    "details": _check_details,
+    "unit": str,
+}
+"""How each stored key of a check is read: a type it must have, or a reader."""
 
 
 def count_statuses(checks: Iterable[CheckResult]) -> dict[Status, int]:

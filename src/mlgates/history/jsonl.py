@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -76,14 +77,17 @@ class JsonLinesHistory:
         if not self._exists():
             return 0
         with self._lock():
-            lines = list(self._lines())
-            readable = [i for i, (_, raw) in enumerate(lines) if _readable(raw)]
-            if len(readable) <= keep:
+            lines = [raw for _, raw in self._lines()]
+            start, kept_records = len(lines), 0
+            while start > 0 and kept_records < keep:  # newest first, until enough are kept
+                start -= 1
+                kept_records += _readable(lines[start])
+            if start == 0:
                 return 0
-            start = readable[len(readable) - keep] if keep else len(lines)
-            kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for _, raw in lines[start:])
+            removed = sum(_looks_like_a_record(raw) for raw in lines[:start])
+            kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for raw in lines[start:])
             write_bytes_atomically(self.path, kept)
-            return len(readable) - keep
+            return removed
 
     def _exists(self) -> bool:
         if not self.path.exists():
@@ -133,6 +137,16 @@ class JsonLinesHistory:
             more = len(skipped) - MAX_WARNINGS
             warnings.warn(f"{self.path}: {more} more unreadable lines skipped", HistoryWarning, 3)
         return records
+
+
+def _looks_like_a_record(raw: bytes) -> bool:
+    """Whether a line is a JSON object with a run id: counted as a removed run
+    without rebuilding it."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and "run_id" in document
 
 
 def _readable(raw: bytes) -> bool:
