@@ -101,8 +101,8 @@ class RunDiff:
 
 
 def previous_run(record: RunRecord, history: Sequence[RunRecord]) -> RunRecord | None:
-    """The latest run of ``history`` (oldest first) before ``record``, of the same
-    config file; ``None`` for a first run.
+    """The latest complete run of ``history`` (oldest first) before ``record``, of the
+    same config file and profile; ``None`` for a first run.
 
     When ``record`` is in ``history`` (a past run rendered again), only the runs
     before it count; otherwise the runs that started earlier.
@@ -114,11 +114,33 @@ def previous_run(record: RunRecord, history: Sequence[RunRecord]) -> RunRecord |
         else [run for run in history if run.started_at <= record.started_at]
     )
     for run in reversed(earlier):
-        if run.run_id == record.run_id:
+        if run.run_id == record.run_id or run.partial or run.profile != record.profile:
             continue
         if record.config_path is None or run.config_path in (None, record.config_path):
             return run
     return None
+
+
+def introduced_by(change: ThresholdChange, runs: Sequence[RunRecord]) -> RunRecord:
+    """The run that brought ``change``: of ``runs`` (oldest first, ending with the run
+    the change was seen in), the earliest complete one from which the check stays as
+    it is in the last. A diff across several runs names that run, not the last."""
+    last = runs[-1]
+    complete = [run for run in runs if not run.partial] or [last]
+
+    def state(run: RunRecord) -> object:
+        if change.check_id == RUN_POLICY_ID:
+            return run.on_inconclusive
+        check = run.check(change.check_id)
+        return None if check is None else (check.threshold, check.severity)
+
+    final = state(last)
+    brought = last
+    for run in reversed(complete):
+        if state(run) != final:
+            break
+        brought = run
+    return brought
 
 
 def diff_runs(older: RunRecord, newer: RunRecord) -> RunDiff:
@@ -189,7 +211,7 @@ def _bound_steps(old_text: str, new_text: str) -> list[tuple[str, str]]:
     if _side(old.op) != _side(new.op) or _side(old.op) == "equal":
         return [(CHANGED, f"{old_text!r} -> {new_text!r}")]
     steps: list[tuple[str, str]] = []
-    if (old.anchor, old.relative, old.unit) != (new.anchor, new.relative, new.unit):
+    if (old.anchor, old.relative, old.is_duration) != (new.anchor, new.relative, new.is_duration):
         steps.append((CHANGED, f"bound {old.bound_text} -> {new.bound_text}"))
     else:
         direction = _bound_direction(old, new)
@@ -269,6 +291,7 @@ __all__ = [
     "ValueMove",
     "describe_move",
     "diff_runs",
+    "introduced_by",
     "previous_run",
     "threshold_change",
 ]

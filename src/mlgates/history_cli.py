@@ -15,6 +15,7 @@ from mlgates.core import RunRecord, UsageError
 from mlgates.text import did_you_mean, printable
 
 LIST_LIMIT = 10
+LIST_CONTEXT = 20
 TREND_RUNS = 60
 REPORT_CONTEXT = 60
 """Earlier runs the report is given: its sparklines and run strip show the last 60."""
@@ -47,7 +48,9 @@ def register(commands: argparse._SubParsersAction, parser_class: type) -> None: 
         dest="history_command", metavar="ACTION", parser_class=parser_class
     )
     listing = actions.add_parser("list", help="the recent runs (default)", parents=[where])
-    listing.add_argument("--limit", "-n", type=positive, default=LIST_LIMIT, help="runs to list")
+    listing.add_argument(
+        "--limit", "-n", type=positive, default=argparse.SUPPRESS, help="runs to list (10)"
+    )
     show = actions.add_parser("show", help="one run's checks and what changed", parents=[where])
     show.add_argument("run", help="latest, latest~N or a run id prefix")
     trend = actions.add_parser(
@@ -108,9 +111,10 @@ def run_report(args: argparse.Namespace) -> int:
     try:
         write_html(output, record, context)
     except OSError as exc:
-        raise UsageError(
-            f"--output {output}: cannot write the report ({exc.strerror or exc})"
-        ) from None
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            reason = "a part of its directory path is a file"
+        raise UsageError(f"--output {output}: cannot write the report ({reason})") from None
     outcome = "blocked" if record.blocked else "passed"
     print(f"report of run {record.run_id[:10]} ({outcome}): {printable(str(output))}")
     return 0
@@ -160,7 +164,8 @@ def _list(args: argparse.Namespace) -> int:
 
     store, config = _store(args)
     limit = args.limit
-    records = store.records(last=limit + 1)  # one more: the run before the first listed
+    # a few more: the run each listed one is compared with (the previous complete one)
+    records = store.records(last=limit + LIST_CONTEXT)
     listed = records[-limit:]
     if not listed:
         print("no runs recorded yet")
@@ -270,7 +275,7 @@ def _resolve_check(name: str, records: Sequence[RunRecord]) -> str:
         name, sorted(i.split("::", 1)[-1] for i in ids)
     )
     raise UsageError(
-        f"no check {printable(name)!r} in the last {len(records)} runs{hint}; "
+        f"no check {printable(repr(name))} in the last {len(records)} runs{hint}; "
         "'mlgates history show latest -v' lists every check id"
     )
 
@@ -282,7 +287,9 @@ def _diff(args: argparse.Namespace) -> int:
     store, _ = _store(args)
     records = store.records()
     older, newer = find_run(records, args.run_a), find_run(records, args.run_b)
-    print(render_diff(diff_runs(older, newer), all_moves=args.all))
+    first, last = (records.index(run) for run in (older, newer))
+    between = records[first : last + 1] if first <= last else [older, newer]
+    print(render_diff(diff_runs(older, newer), all_moves=args.all, runs=between))
     return 0
 
 

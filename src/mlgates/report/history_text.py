@@ -10,7 +10,14 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from mlgates.changes import RunDiff, describe_move, diff_runs, previous_run, threshold_change
+from mlgates.changes import (
+    RunDiff,
+    describe_move,
+    diff_runs,
+    introduced_by,
+    previous_run,
+    threshold_change,
+)
 from mlgates.core import CheckResult, RunRecord, Status
 from mlgates.text import format_number, printable
 
@@ -37,9 +44,13 @@ def loosened_since_previous(record: RunRecord, history: Sequence[RunRecord]) -> 
     return 0 if older is None else len(diff_runs(older, record).loosened)
 
 
-def render_diff(diff: RunDiff, *, all_moves: bool = False) -> str:
+def render_diff(diff: RunDiff, *, all_moves: bool = False, runs: Sequence[RunRecord] = ()) -> str:
     """Status flips, threshold changes (a loosened one named with the run, time and
-    commit that brought it), checks added and removed, and the largest value moves."""
+    commit that brought it), checks added and removed, and the largest value moves.
+
+    ``runs`` are the runs from ``diff.older`` to ``diff.newer``, oldest first: with
+    them a loosened threshold names the run that brought it, else ``diff.newer``.
+    """
     lines = [f"from {run_label(diff.older)} [{verdict(diff.older)}]"]
     lines.append(f"to   {run_label(diff.newer)} [{verdict(diff.newer)}]")
     if diff.flips:
@@ -54,7 +65,8 @@ def render_diff(diff: RunDiff, *, all_moves: bool = False) -> str:
             mark = change.kind.upper()
             lines.append(f"  {mark:<9} {_shown(change.check_id)}: {printable(change.why)}")
             if change.loosened:
-                lines.append(f"            loosened in {run_label(diff.newer)}")
+                brought = introduced_by(change, runs) if runs else diff.newer
+                lines.append(f"            loosened in {run_label(brought)}")
     for title, ids in (("checks added", diff.added), ("checks removed", diff.removed)):
         if ids:
             lines.append(f"\n{title} ({len(ids)}):")
