@@ -19,7 +19,8 @@ Stores
 A history of ``--runs`` (2,000) copies of the example record, each with its own id,
 time and jittered values, in each store: median append time, reading the last 60
 runs (what the report reads), reading every run (what ``previous``/``best`` need),
-pruning to half, and the file size.
+``mlgates report`` of the latest run as a command (Python's start included, against
+``mlgates --version`` as the reference), pruning to half, and the file size.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ def store_figures(uri: str, work: Path, runs: list[RunRecord]) -> list[object]:
         store.append(run)
         appends.append(time.perf_counter() - started)
     last = _timed(lambda: store.records(last=60))
+    command = [*MLGATES, "report", "--history", uri, "-o", str(work / "report.html")]
+    report = _timed(lambda: subprocess.run(command, cwd=work, check=True, capture_output=True))
+    report_size = (work / "report.html").stat().st_size
     every = _timed(store.records, repeats=1)
     size = store.path.stat().st_size
     pruned = _timed(lambda: store.prune(len(runs) // 2), repeats=1)
@@ -154,6 +158,8 @@ def store_figures(uri: str, work: Path, runs: list[RunRecord]) -> list[object]:
         uri.split(":")[0] if "://" in uri else "jsonl",
         f"{statistics.median(appends) * 1e3:.1f} ms",
         f"{last * 1e3:.0f} ms",
+        f"{report:.2f} s",
+        f"{report_size / 1e3:.0f} KB",
         f"{every:.2f} s",
         f"{pruned:.2f} s",
         f"{size / 1e6:.1f} MB",
@@ -186,8 +192,15 @@ def main() -> None:
         runs = copies(example, args.runs)
         print(f"\nA history of {args.runs:,} example runs:")
         rows = [store_figures(uri, work, runs) for uri in ("h.jsonl", "sqlite:///h.db")]
-        header = ["store", "append", "last 60", "all runs", "prune half", "size", "per run"]
+        header = [
+            "store", "append", "last 60", "mlgates report", "HTML", "all runs", "prune half",
+            "size", "per run",
+        ]  # fmt: skip
         print(table(rows, header))
+        startup = _timed(
+            lambda: subprocess.run([*MLGATES, "--version"], check=True, capture_output=True)
+        )
+        print(f"(Python start and 'mlgates --version' alone: {startup:.2f} s)")
 
 
 if __name__ == "__main__":

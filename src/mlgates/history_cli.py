@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgates.core import RunRecord, UsageError
+
+if TYPE_CHECKING:
+    from mlgates.history import HistoryStore
 from mlgates.text import did_you_mean, printable
 
 LIST_LIMIT = 10
@@ -101,7 +105,7 @@ def run_report(args: argparse.Namespace) -> int:
     from mlgates.report import write_html
 
     store, config = _store(args)
-    records = store.records()
+    records = _records_around(store, args.run, REPORT_CONTEXT)
     record = find_run(records, args.run)
     position = next(i for i, r in enumerate(records) if r.run_id == record.run_id)
     context = records[max(position - REPORT_CONTEXT, 0) : position]
@@ -141,6 +145,16 @@ def find_run(records: Sequence[RunRecord], spec: str) -> RunRecord:
             "'mlgates history list' shows the ids, or use latest / latest~N"
         )
     raise UsageError(f"run id prefix {spec!r} matches {len(matches)} runs: give more characters")
+
+
+def _records_around(store: HistoryStore, spec: str, before: int) -> list[RunRecord]:
+    """The runs needed to find ``spec`` and the ``before`` runs preceding it: only the
+    end of the history for ``latest~N`` (a report of a long history stays quick),
+    every run for an id prefix."""
+    back = spec.partition("~")[2] if spec.startswith("latest") else None
+    if back is not None and (back == "" or back.isdigit()):
+        return store.records(last=int(back or 0) + 1 + before)
+    return store.records()
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -214,7 +228,7 @@ def _show(args: argparse.Namespace) -> int:
     from mlgates.report.history_text import render_diff, run_label, verdict
 
     store, _ = _store(args)
-    records = store.records()
+    records = _records_around(store, args.run, LIST_CONTEXT)
     record = find_run(records, args.run)
     facts = [
         ("run", run_label(record)),
