@@ -195,9 +195,97 @@ def test_prune_keeps_lines_it_cannot_read_after_the_cut(tmp_path: Path):
     with path.open("a") as handle:
         handle.write('{"format": 99, "run_id": "future"}\n')
     store.append(make_record("r4"))
+    assert store.prune(2, dry_run=True) == 3
     assert store.prune(2) == 3
     lines = path.read_text().splitlines()
     assert len(lines) == 3 and '"future"' in lines[1]
+
+
+@BACKENDS
+def test_prune_never_removes_a_record_of_a_newer_format(tmp_path: Path, uri: str):
+    """Only the mlgates that wrote it may decide about a record it cannot read."""
+    from mlgates.core import InputError
+
+    store = open_history(uri, root=tmp_path)
+    store.append(make_record("r0"))
+    future = make_record("future").to_dict() | {"format": 99}
+    if uri.startswith("sqlite"):
+        import sqlite3
+
+        connection = sqlite3.connect(store.path)
+        connection.execute(
+            "INSERT INTO runs (run_id, started_at, status, blocked, record) VALUES (?, ?, ?, ?, ?)",
+            ("future", "2026-01-01T00:00:00Z", "pass", 0, json.dumps(future)),
+        )
+        connection.commit()
+        connection.close()
+    else:
+        with store.path.open("a") as handle:
+            handle.write(json.dumps(future) + "\n")
+    for index in range(1, 4):
+        store.append(make_record(f"r{index}"))
+    before = store.path.read_bytes()
+    with pytest.raises(InputError, match="written by a newer mlgates; prune with that version"):
+        store.prune(1)
+    assert store.path.read_bytes() == before
+    assert [r.run_id for r in store.records()] == ["r0", "r1", "r2", "r3"]
+
+
+def test_prune_warns_of_unreadable_lines_it_drops_and_keeps_the_file_mode(tmp_path: Path):
+    path = tmp_path / "history.jsonl"
+    store = JsonLinesHistory(path)
+    store.append(make_record("r0"))
+    with path.open("a") as handle:
+        handle.write("not json at all\n")
+    for index in range(1, 4):
+        store.append(make_record(f"r{index}"))
+    path.chmod(0o664)
+    with pytest.warns(HistoryWarning, match="1 unreadable line"):
+        assert store.prune(2) == 2
+    assert path.stat().st_mode & 0o777 == 0o664
+    assert [r.run_id for r in store.records()] == ["r2", "r3"]
+
+
+def test_reading_an_unrelated_sqlite_database_changes_nothing(tmp_path: Path):
+    import sqlite3
+
+    from mlgates.core import InputError
+
+    path = tmp_path / "app.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE users (name TEXT)")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="without a runs table, so not an mlgates history"):
+        open_history(f"sqlite:///{path}").records()
+    assert path.read_bytes() == before
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert open_history(f"sqlite:///{empty}").records() == []
+
+
+def test_reading_an_older_sqlite_layout_leaves_it_as_it_is(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE, "
+        "started_at TEXT NOT NULL, status TEXT NOT NULL, blocked INTEGER NOT NULL, "
+        "record TEXT NOT NULL)"
+    )
+    document = make_record("old").to_dict() | {"format": 2}
+    connection.execute(
+        "INSERT INTO runs (run_id, started_at, status, blocked, record) VALUES (?, ?, ?, ?, ?)",
+        ("old", document["started_at"], "pass", 0, json.dumps(document)),
+    )
+    connection.commit()
+    connection.close()
+    path.chmod(0o444)
+    before = path.read_bytes()
+    assert [r.run_id for r in open_history(f"sqlite:///{path}").records()] == ["old"]
+    assert path.read_bytes() == before
 
 
 def test_prune_waits_for_a_concurrent_append(tmp_path: Path):

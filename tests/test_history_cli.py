@@ -360,10 +360,24 @@ def test_diff_all_lists_every_move(tmp_path: Path, uri: str):
     assert "more (--all" not in done.stdout
 
 
-def test_diff_of_a_run_with_itself_says_nothing_changed(tmp_path: Path, history: str):
+def test_diff_of_a_run_with_itself_or_backwards_exits_2(tmp_path: Path, history: str):
     done = mlgates("history", "diff", "latest", THIRD, "--history", history, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.rstrip().endswith("nothing changed")
+    assert done.returncode == 2 and "are the same run" in done.stderr
+    done = mlgates("history", "diff", "latest", "latest~1", "--history", history, cwd=tmp_path)
+    assert done.returncode == 2 and "give the older run first" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_report_never_replaces_the_history_or_another_file(tmp_path: Path, history: str):
+    store = history.removeprefix("sqlite:///")
+    for output in (store, "notes.txt"):
+        (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+        before = (tmp_path / store).read_bytes()
+        done = mlgates("report", "--history", history, "-o", output, cwd=tmp_path)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "write the report elsewhere" in done.stderr or "not an .html file" in done.stderr
+        assert (tmp_path / store).read_bytes() == before
+        assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
 def test_diff_of_an_unknown_run_exits_2(tmp_path: Path, history: str):
@@ -386,7 +400,7 @@ def test_prune_dry_run_removes_nothing(tmp_path: Path, history: str):
         "history", "prune", "--keep", "2", "--dry-run", "--history", history, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert "would remove 1 of 3 runs" in done.stdout
+    assert "would remove 1 runs" in done.stdout
     assert run_ids(tmp_path, history) == [FIRST, SECOND, THIRD]
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
+from mlgates.core import RunRecord
+
 STAGE_SOURCE = Path(__file__).parent / "plugin_stage" / "groupstats_stage.py"
 FAMILY = "groups::mean[*]"
 
@@ -110,7 +112,8 @@ class Gates:
 
     def history(self) -> list[dict]:
         path = self.root / ".mlgates" / "history.jsonl"
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [RunRecord.from_dict(json.loads(line)).to_dict() for line in lines]
 
 
 def checks_of(record: dict) -> dict[str, dict]:

@@ -11,6 +11,7 @@ brought it, so the history doubles as an audit trail.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -131,7 +132,7 @@ def introduced_by(change: ThresholdChange, runs: Sequence[RunRecord]) -> RunReco
     def state(run: RunRecord) -> object:
         if change.check_id == RUN_POLICY_ID:
             return run.on_inconclusive
-        check = run.check(change.check_id)
+        check = _checks_by_id(run).get(change.check_id)
         return None if check is None else (check.threshold, check.severity)
 
     final = state(last)
@@ -164,7 +165,7 @@ def diff_runs(older: RunRecord, newer: RunRecord) -> RunDiff:
         if change is not None
     ]
     removed = tuple(i for i in before if i not in after) if not newer.partial else ()
-    planned_removed = [i for i in removed if before[i].family is None and "[*]" not in i]
+    planned_removed = [i for i in removed if before[i].family is None]  # members come and go
     thresholds += [
         ThresholdChange(i, before[i].threshold, None, LOOSENED, "check removed")
         for i in planned_removed
@@ -183,6 +184,34 @@ def diff_runs(older: RunRecord, newer: RunRecord) -> RunDiff:
     )
 
 
+_BY_ID: dict[int, tuple[weakref.ref[RunRecord], dict[str, CheckResult]]] = {}
+
+
+def _checks_by_id(run: RunRecord) -> dict[str, CheckResult]:
+    """A run's checks by id, built once per record object (a diff over many runs of
+    thousands of checks looks each change up in every run)."""
+    cached = _BY_ID.get(id(run))
+    if cached is not None and cached[0]() is run:
+        return cached[1]
+    if len(_BY_ID) > 256:
+        _BY_ID.clear()
+    found = {check.id: check for check in run.checks}
+    _BY_ID[id(run)] = (weakref.ref(run), found)
+    return found
+
+
+def loosened_checks(diff: RunDiff) -> int:
+    """How many configured checks a diff loosened: the members of one slice or
+    column family loosened by one edit count once."""
+    newer = _checks_by_id(diff.newer)
+    older = _checks_by_id(diff.older)
+    planned = set()
+    for change in diff.loosened:
+        check = newer.get(change.check_id) or older.get(change.check_id)
+        planned.add(check.family if check is not None and check.family else change.check_id)
+    return len(planned)
+
+
 def threshold_change(before: CheckResult, after: CheckResult) -> ThresholdChange | None:
     """How the threshold or severity of one check changed between two runs, if it did.
 
@@ -199,6 +228,8 @@ def threshold_change(before: CheckResult, after: CheckResult) -> ThresholdChange
         return None
     directions = {direction for direction, _ in steps}
     kind = directions.pop() if len(directions) == 1 else CHANGED
+    if before.severity is Severity.BLOCK and after.severity is Severity.WARN:
+        kind = LOOSENED  # a check that can no longer block is looser, whatever its bound
     why = "; ".join(why for _, why in steps)
     return ThresholdChange(after.id, before.threshold, after.threshold, kind, why)
 
@@ -292,6 +323,7 @@ __all__ = [
     "describe_move",
     "diff_runs",
     "introduced_by",
+    "loosened_checks",
     "previous_run",
     "threshold_change",
 ]

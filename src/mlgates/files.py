@@ -23,9 +23,12 @@ def write_text_atomically(path: Path, text: str) -> None:
     write_bytes_atomically(path, text.encode("utf-8"), sync=False)
 
 
-def write_bytes_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
+def write_bytes_atomically(
+    path: Path, data: bytes, *, sync: bool = True, mode: int | None = None
+) -> None:
     """Write ``data`` to ``path`` as :func:`write_text_atomically` does; with ``sync``
-    the data reach the disk before the rename (a history rewritten must survive a crash)."""
+    the data reach the disk before the rename (a history rewritten must survive a
+    crash); ``mode`` keeps a rewritten file's permissions (a shared history's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -34,7 +37,7 @@ def write_bytes_atomically(path: Path, data: bytes, *, sync: bool = True) -> Non
             if sync:
                 stream.flush()
                 os.fsync(stream.fileno())
-        os.chmod(temporary, _default_mode())
+        os.chmod(temporary, _default_mode() if mode is None else mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from mlgates.core import RunRecord, UsageError
 
 if TYPE_CHECKING:
+    from mlgates.config import Config
     from mlgates.history import HistoryStore
 from mlgates.text import did_you_mean, printable
 
@@ -112,6 +113,7 @@ def run_report(args: argparse.Namespace) -> int:
     output = args.output or (config.report if config is not None and config.report else None)
     if output is None:
         output = Path("report.html") if config is None else config.root / ".mlgates" / "report.html"
+    _refuse_overwriting(output, store, config, record)
     try:
         write_html(output, record, context)
     except OSError as exc:
@@ -122,6 +124,27 @@ def run_report(args: argparse.Namespace) -> int:
     outcome = "blocked" if record.blocked else "passed"
     print(f"report of run {record.run_id[:10]} ({outcome}): {printable(str(output))}")
     return 0
+
+
+def _refuse_overwriting(
+    output: Path, store: HistoryStore, config: Config | None, record: RunRecord
+) -> None:
+    """A report must never replace the history, its lock, the config or a file the
+    run read: a usage error names the clash."""
+    target = output.resolve()
+    taken = {store.path.resolve(): "the history", Path(f"{store.path}.lock").resolve(): "its lock"}
+    if config is not None:
+        taken[config.path.resolve()] = "the config file"
+        for name in record.files:
+            taken.setdefault((config.root / name).resolve(), "a file the run read")
+    if target in taken:
+        raise UsageError(f"--output {output} is {taken[target]}; write the report elsewhere")
+    if output.exists() and not output.is_file():
+        raise UsageError(f"--output {output} exists and is not a regular file")
+    if output.exists() and output.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(
+            f"--output {output} exists and is not an .html file; the report replaces only a report"
+        )
 
 
 def find_run(records: Sequence[RunRecord], spec: str) -> RunRecord:
@@ -160,7 +183,7 @@ def _records_around(store: HistoryStore, spec: str, before: int) -> list[RunReco
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The history store the options name, and the config (None with --history alone)."""
     from mlgates.config import load_config
-    from mlgates.history import open_history
+    from mlgates.history import open_history, open_history_option
 
     uri = getattr(args, "history", None)
     config_path = getattr(args, "config", None)
@@ -168,7 +191,7 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if uri is None or config_path is not None:
         config = load_config(config_path, profile=getattr(args, "profile", None), stages=False)
     if uri is not None:
-        return open_history(uri, root=Path.cwd()), config
+        return open_history_option(uri), config
     assert config is not None
     return open_history(config.history, root=config.root), config
 
@@ -302,7 +325,14 @@ def _diff(args: argparse.Namespace) -> int:
     records = store.records()
     older, newer = find_run(records, args.run_a), find_run(records, args.run_b)
     first, last = (records.index(run) for run in (older, newer))
-    between = records[first : last + 1] if first <= last else [older, newer]
+    if first > last:
+        raise UsageError(
+            f"{args.run_a} ({older.started_at}) was recorded after {args.run_b} "
+            f"({newer.started_at}): give the older run first"
+        )
+    if first == last:
+        raise UsageError(f"{args.run_a} and {args.run_b} are the same run: name two runs")
+    between = records[first : last + 1]
     print(render_diff(diff_runs(older, newer), all_moves=args.all, runs=between))
     return 0
 
@@ -310,9 +340,8 @@ def _diff(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     store, _ = _store(args)
     if args.dry_run:
-        count = len(store.records())
-        going = max(count - args.keep, 0)
-        print(f"would remove {going} of {count} runs from {printable(store.location)}")
+        going = store.prune(args.keep, dry_run=True)
+        print(f"would remove {going} runs from {printable(store.location)}")
         return 0
     removed = store.prune(args.keep)
     print(f"removed {removed} runs from {printable(store.location)}; kept the newest {args.keep}")

@@ -17,7 +17,7 @@ from typing import Any
 from mlgates.authoring import PlannedCheck
 from mlgates.config import Config, load_config
 from mlgates.core import ConfigError, GateResult, InputError, RunRecord, UsageError
-from mlgates.history import HistoryStore, open_history
+from mlgates.history import HistoryStore, open_history, open_history_option
 from mlgates.options import RunOptions
 from mlgates.runner import build_record, is_partial, new_context, plan_gates, run_stage, utc_now
 
@@ -226,16 +226,7 @@ def _history_store(config: Config, uri: str | None) -> HistoryStore:
     directory, as every command-line path)."""
     if uri is None:
         return open_history(config.history, root=config.root)
-    wanted = "name a JSON Lines file (*.jsonl) or a database as sqlite:///path"
-    if uri.startswith("sqlite:"):
-        if not uri.startswith("sqlite:///") or uri == "sqlite:///":
-            raise UsageError(f"--history {uri!r}: {wanted}")
-    elif "://" not in uri and not uri.endswith(".jsonl"):
-        raise UsageError(f"--history {uri!r}: {wanted}")
-    try:
-        return open_history(uri, root=Path.cwd())
-    except ConfigError as exc:
-        raise UsageError(f"--history: {exc.problem}") from None
+    return open_history_option(uri)
 
 
 def _write(path: Path, text: str, *, what: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from mlgates.core import ConfigError, RunRecord
+from mlgates.core import ConfigError, RunRecord, UsageError
 from mlgates.history.encoding import HistoryWarning
 from mlgates.history.jsonl import JsonLinesHistory
 from mlgates.history.sqlite import SqliteHistory
@@ -33,8 +33,9 @@ class HistoryStore(Protocol):
     def records(self, *, last: int | None = None) -> list[RunRecord]:
         """Every readable run record, oldest first; only the ``last`` ones if given."""
 
-    def prune(self, keep: int) -> int:
-        """Remove all but the newest ``keep`` records; how many were removed."""
+    def prune(self, keep: int, *, dry_run: bool = False) -> int:
+        """Remove all but the newest ``keep`` records; how many were (or, with
+        ``dry_run``, would be) removed."""
 
 
 def open_history(uri: str, *, root: Path | None = None) -> HistoryStore:
@@ -50,10 +51,27 @@ def open_history(uri: str, *, root: Path | None = None) -> HistoryStore:
     return JsonLinesHistory((base / uri).resolve())
 
 
+def open_history_option(uri: str) -> HistoryStore:
+    """The store ``--history URI`` names, relative to the working directory as every
+    command-line path; a :class:`UsageError` for a location that is neither a
+    ``*.jsonl`` file nor ``sqlite:///path``."""
+    wanted = "name a JSON Lines file (*.jsonl) or a database as sqlite:///path"
+    if uri.startswith("sqlite:"):
+        if not uri.startswith("sqlite:///") or uri == "sqlite:///":
+            raise UsageError(f"--history {uri!r}: {wanted}")
+    elif "://" not in uri and not uri.endswith(".jsonl"):
+        raise UsageError(f"--history {uri!r}: {wanted}")
+    try:
+        return open_history(uri, root=Path.cwd())
+    except ConfigError as exc:
+        raise UsageError(f"--history: {exc.problem}") from None
+
+
 __all__ = [
     "HistoryStore",
     "HistoryWarning",
     "JsonLinesHistory",
     "SqliteHistory",
     "open_history",
+    "open_history_option",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from mlgates.core import InputError, RunRecord
+from mlgates.core import RECORD_FORMAT, InputError, RunRecord
 from mlgates.files import write_bytes_atomically
 from mlgates.history.encoding import UNREADABLE, HistoryWarning, decode, encode
 from mlgates.text import shorten
@@ -63,31 +63,60 @@ class JsonLinesHistory:
     def records(self, *, last: int | None = None) -> list[RunRecord]:
         """Every readable record, oldest first, or only the ``last`` ones (read from
         the end of the file); unreadable lines warn and are skipped."""
-        if not self._exists():
-            return []
-        lines = self._lines() if last is None else self._last_lines(last)
-        return self._decoded(lines)
+        try:
+            if not self._exists():
+                return []
+            lines = self._lines() if last is None else self._last_lines(last)
+            return self._decoded(lines)
+        except OSError as exc:
+            raise InputError(
+                f"history {self.path}: cannot read it ({exc.strerror or exc})"
+            ) from None
 
-    def prune(self, keep: int) -> int:
-        """Keep only the newest ``keep`` readable records; the number removed.
+    def prune(self, keep: int, *, dry_run: bool = False) -> int:
+        """Keep only the newest ``keep`` readable records; the number removed (or that
+        would be, with ``dry_run``).
 
-        The file is rewritten under the append lock and replaced atomically, so
-        a concurrent run waits and then appends to the pruned file.
+        The file is rewritten under the append lock and replaced atomically (keeping
+        its mode), so a concurrent run waits and then appends to the pruned file. A
+        record of a newer format among those to remove stops the prune: only a
+        newer mlgates may decide about it.
         """
-        if not self._exists():
-            return 0
-        with self._lock():
-            lines = [raw for _, raw in self._lines()]
-            start, kept_records = len(lines), 0
-            while start > 0 and kept_records < keep:  # newest first, until enough are kept
-                start -= 1
-                kept_records += _readable(lines[start])
-            if start == 0:
+        try:
+            if not self._exists():
                 return 0
-            removed = sum(_looks_like_a_record(raw) for raw in lines[:start])
-            kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for raw in lines[start:])
-            write_bytes_atomically(self.path, kept)
+            with self._lock():
+                return self._prune(keep, dry_run)
+        except OSError as exc:
+            raise InputError(
+                f"history {self.path}: cannot prune it ({exc.strerror or exc})"
+            ) from None
+
+    def _prune(self, keep: int, dry_run: bool) -> int:
+        lines = [raw for _, raw in self._lines()]
+        start, kept_records = len(lines), 0
+        while start > 0 and kept_records < keep:  # newest first, until enough are kept
+            start -= 1
+            kept_records += _readable(lines[start])
+        kinds = [_kind(raw) for raw in lines[:start]]
+        if "newer" in kinds:
+            raise InputError(
+                f"history {self.path}: {kinds.count('newer')} of the runs to remove were "
+                "written by a newer mlgates; prune with that version"
+            )
+        removed = kinds.count("record")
+        if dry_run or start == 0:
             return removed
+        kept = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for raw in lines[start:])
+        write_bytes_atomically(self.path, kept, mode=self.path.stat().st_mode & 0o7777)
+        if kinds.count("unreadable"):
+            warnings.warn(
+                f"{self.path}: {kinds.count('unreadable')} unreadable line(s) among the removed "
+                "runs were dropped with them",
+                HistoryWarning,
+                stacklevel=3,
+            )
+        return removed
 
     def _exists(self) -> bool:
         if not self.path.exists():
@@ -139,14 +168,21 @@ class JsonLinesHistory:
         return records
 
 
-def _looks_like_a_record(raw: bytes) -> bool:
-    """Whether a line is a JSON object with a run id: counted as a removed run
-    without rebuilding it."""
+def _kind(raw: bytes) -> str:
+    """``"record"``, ``"newer"`` (a record of a format this mlgates does not read),
+    ``"unreadable"`` or ``"blank"``: judged on the JSON alone, without rebuilding it."""
+    if not raw.strip():
+        return "blank"
     try:
         document = json.loads(raw)
     except ValueError:
-        return False
-    return isinstance(document, dict) and "run_id" in document
+        return "unreadable"
+    if not isinstance(document, dict) or "run_id" not in document:
+        return "unreadable"
+    version = document.get("format", 1)
+    if isinstance(version, int) and version > RECORD_FORMAT:
+        return "newer"
+    return "record"
 
 
 def _readable(raw: bytes) -> bool:

@@ -13,12 +13,13 @@ layout is brought up to date (its ``checks`` rows filled in) when it is opened.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from mlgates.core import InputError, RunRecord
+from mlgates.core import RECORD_FORMAT, InputError, RunRecord
 from mlgates.history.encoding import (
     SCHEMA_VERSION,
     UNREADABLE,
@@ -63,15 +64,29 @@ class SqliteHistory:
         self.path = path
         self.location = f"sqlite:///{path}"
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, write: bool = True) -> sqlite3.Connection:
+        """A connection to the database. A writer brings an older layout up to date;
+        a reader reads it as it is and changes nothing (an unrelated database
+        named by mistake is refused, never given mlgates' tables)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60)
+            if write:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, timeout=60)
+            else:
+                connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", timeout=60, uri=True)
         except (sqlite3.Error, OSError) as exc:
             raise self._unusable(exc) from None
         try:
             connection.execute("PRAGMA foreign_keys = ON")
-            if _version(connection) != SCHEMA_VERSION:
+            version = _version(connection)
+            if version > SCHEMA_VERSION:
+                raise InputError(
+                    f"history {self.path}: layout version {version} is newer than this "
+                    f"mlgates reads ({SCHEMA_VERSION}); upgrade mlgates"
+                )
+            if version < SCHEMA_VERSION and not write:
+                self._check_readable(connection)
+            elif version < SCHEMA_VERSION:
                 with connection:
                     connection.execute("BEGIN IMMEDIATE")  # one migration at a time
                     self._migrate(connection)
@@ -89,18 +104,20 @@ class SqliteHistory:
             "point mlgates.history at another file or move this one away"
         )
 
-    def _migrate(self, connection: sqlite3.Connection) -> None:
-        version = _version(connection)
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
+    def _check_readable(self, connection: sqlite3.Connection) -> None:
+        """An older layout is read as it is: it needs a ``runs`` table with the columns
+        every layout had; a database of other tables is not a history."""
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "runs" not in tables and tables:
             raise InputError(
-                f"history {self.path}: layout version {version} is newer than this mlgates "
-                f"reads ({SCHEMA_VERSION}); upgrade mlgates"
+                f"history {self.path}: a SQLite database without a runs table, so not an "
+                "mlgates history; point mlgates.history at another file"
             )
-        for statement in _TABLES.split(";"):
-            if statement.strip():
-                connection.execute(statement)
+        self._check_run_columns(connection, tables)
+
+    def _check_run_columns(self, connection: sqlite3.Connection, tables: set[str]) -> None:
+        if "runs" not in tables:
+            return
         columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
         if not columns >= _RUN_COLUMNS:
             missing = ", ".join(sorted(_RUN_COLUMNS - columns))
@@ -108,6 +125,21 @@ class SqliteHistory:
                 f"history {self.path}: its runs table lacks the column(s) {missing}; "
                 "point mlgates.history at another file or move this one away"
             )
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        if _version(connection) == SCHEMA_VERSION:
+            return  # another process migrated it meanwhile
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if tables and "runs" not in tables:
+            raise InputError(
+                f"history {self.path}: a SQLite database without a runs table, so not an "
+                "mlgates history; point mlgates.history at another file"
+            )
+        self._check_run_columns(connection, tables)
+        for statement in _TABLES.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
         for name, kind in _ADDED_RUN_COLUMNS:
             if name not in columns:
                 connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
@@ -156,8 +188,10 @@ class SqliteHistory:
         if not self.path.exists():
             return []
         limit = -1 if last is None else last  # SQLite reads LIMIT -1 as no limit
-        connection = self._connect()
+        connection = self._connect(write=False)
         try:
+            if not _has_runs(connection):
+                return []  # an empty database: no run recorded yet
             rows = connection.execute(
                 "SELECT seq, record FROM "
                 "(SELECT seq, record FROM runs ORDER BY seq DESC LIMIT ?) ORDER BY seq",
@@ -179,25 +213,54 @@ class SqliteHistory:
                 )
         return records
 
-    def prune(self, keep: int) -> int:
-        """Keep only the newest ``keep`` runs (and their checks); the number removed."""
+    def prune(self, keep: int, *, dry_run: bool = False) -> int:
+        """Keep only the newest ``keep`` runs (and their checks); the number removed (or
+        that would be, with ``dry_run``). A run of a newer record format among those to
+        remove stops the prune: only a newer mlgates may decide about it."""
         if not self.path.exists():
             return 0
-        connection = self._connect()
+        connection = self._connect(write=not dry_run)
         try:
+            if not _has_runs(connection):
+                return 0
+            going = connection.execute(
+                "SELECT record FROM runs WHERE seq NOT IN "
+                "(SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)",
+                (keep,),
+            ).fetchall()
+            newer = sum(_newer_format(document) for (document,) in going)
+            if newer:
+                raise InputError(
+                    f"history {self.path}: {newer} of the runs to remove were written by a "
+                    "newer mlgates; prune with that version"
+                )
+            if dry_run or not going:
+                return len(going)
             with connection:
                 removed = connection.execute(
                     "DELETE FROM runs WHERE seq NOT IN "
                     "(SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)",
                     (keep,),
                 ).rowcount
-            if removed:
-                connection.execute("VACUUM")
+            connection.execute("VACUUM")
         except sqlite3.Error as exc:
             raise InputError(f"history {self.path}: cannot prune ({exc})") from None
         finally:
             connection.close()
         return int(removed)
+
+
+def _has_runs(connection: sqlite3.Connection) -> bool:
+    found = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone()
+    return found is not None
+
+
+def _newer_format(document: str) -> bool:
+    try:
+        version = json.loads(document).get("format", 1)
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(version, int) and version > RECORD_FORMAT
 
 
 def _version(connection: sqlite3.Connection) -> int:

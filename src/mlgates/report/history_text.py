@@ -15,6 +15,7 @@ from mlgates.changes import (
     describe_move,
     diff_runs,
     introduced_by,
+    loosened_checks,
     previous_run,
     threshold_change,
 )
@@ -39,9 +40,9 @@ def verdict(record: RunRecord) -> str:
 
 
 def loosened_since_previous(record: RunRecord, history: Sequence[RunRecord]) -> int:
-    """How many thresholds ``record`` loosened against the run before it."""
+    """How many configured checks ``record`` loosened against the run before it."""
     older = previous_run(record, history)
-    return 0 if older is None else len(diff_runs(older, record).loosened)
+    return 0 if older is None else loosened_checks(diff_runs(older, record))
 
 
 def render_diff(diff: RunDiff, *, all_moves: bool = False, runs: Sequence[RunRecord] = ()) -> str:
