@@ -51,6 +51,11 @@ def stored_form(record: RunRecord) -> dict[str, Any]:
     return document
 
 
+def stored_line(record: RunRecord) -> str:
+    """``record`` in its stored form as one line of compact JSON (no newline)."""
+    return json.dumps(stored_form(record), separators=(",", ":"), allow_nan=False)
+
+
 def _concern(check: dict[str, Any]) -> tuple[bool, int]:
     return (not check.get("blocking"), -Status(check["status"]).rank)
 

@@ -20,7 +20,7 @@ RECORD_FORMAT = 3
 
 Formats 1 and 2 still read. Format 3 lets a check omit ``id``, ``stage`` (its
 gate's) and every field that is empty or default: the history stores records
-that way (:mod:`mlgates.history.compact`).
+that way (:mod:`mlgates.compact`).
 """
 
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgates.compact import stored_form
+from mlgates.compact import stored_line
 from mlgates.core import MlgatesError, RecordFormatError, RunRecord
 
 _GIT_TIMEOUT_S = 120
@@ -102,11 +102,11 @@ def push_record(
     the remote cannot be reached.
     """
     try:
-        record = stored_form(RunRecord.from_dict(json.loads(record_json)))
+        record = RunRecord.from_dict(json.loads(record_json))
     except (ValueError, RecordFormatError) as exc:
         raise HistoryBranchError(f"not a run record of mlgates run --json: {exc}") from None
-    line = json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n"
-    marker = f'"run_id":{json.dumps(record["run_id"])}'.encode()
+    line = stored_line(record).encode() + b"\n"
+    marker = f'"run_id":{json.dumps(record.run_id)}'.encode()
     for attempt in range(1, attempts + 1):
         parent = _fetch(history)
         data = _read(history, parent) if parent else b""
@@ -114,7 +114,7 @@ def push_record(
             return attempt - 1
         if data and not data.endswith(b"\n"):
             data += b"\n"  # a torn last line stays as it is, on a line of its own
-        commit = _commit(history, parent, data + line, record["run_id"])
+        commit = _commit(history, parent, data + line, record.run_id)
         pushed = _git(
             history, "push", "--porcelain", history.remote, f"{commit}:{history.ref}", check=False
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mlgates.compact import stored_form
+from mlgates.compact import stored_line
 from mlgates.core import RunRecord
 
 SCHEMA_VERSION = 2
@@ -19,9 +19,8 @@ class HistoryWarning(UserWarning):
     """A history line or row could not be read and was skipped."""
 
 
-def encode(record: RunRecord) -> str:
-    """``record`` in its stored form, as one line of compact JSON (no newline)."""
-    return json.dumps(stored_form(record), separators=(",", ":"), allow_nan=False)
+encode = stored_line
+"""``record`` in its stored form, as one line of compact JSON (no newline)."""
 
 
 def decode(text: str | bytes) -> RunRecord:
