@@ -2,11 +2,11 @@
 need, with text and detail bounded so a history of thousands of runs stays small.
 
 :func:`stored_form` keeps, for every check, its metric, selector, status,
-value, bound, anchor, interval, threshold, method and origin. A check that
-passed keeps its message and details (the charts of a report rendered again)
-while :data:`PASSING_BUDGET` lasts, in run order, and none above
-:data:`PASSING_LIMIT`: every check of an ordinary run, the first ones of a very
-wide one; the numbers are always kept. The other checks keep their message (cut at
+value, bound, anchor, interval, threshold, method and origin. Of a check that
+passed it drops the message and the details: they explain a pass, the numbers
+are kept, and a history of thousands of runs stays small (a report rendered
+again from it shows such a check's value against its bound). The other checks
+keep their message (cut at
 :data:`MESSAGE_LIMIT` characters) and the details, bounded: lists cut at
 :data:`LIST_LIMIT` items, strings at :data:`TEXT_LIMIT` characters, at most
 :data:`DETAIL_LIMIT` bytes per check and :data:`RECORD_DETAIL_BUDGET` per
@@ -27,10 +27,6 @@ TEXT_LIMIT = 2_000
 LIST_LIMIT = 50
 DETAIL_LIMIT = 8_192
 RECORD_DETAIL_BUDGET = 256 * 1024
-PASSING_LIMIT = 2_048
-"""Bytes of message and details a passing check may keep."""
-PASSING_BUDGET = 256 * 1024
-"""Bytes of messages and details all passing checks of a run may keep together."""
 TRUNCATED = "truncated"
 """Set to true in the details of a check whose details were cut to fit."""
 
@@ -44,10 +40,9 @@ def stored_form(record: RunRecord) -> dict[str, Any]:
     :meth:`RunRecord.from_dict` reads back)."""
     document = record.to_dict()
     budget = _Budget(RECORD_DETAIL_BUDGET)
-    passing = _Budget(PASSING_BUDGET)
     checks = [check for gate in document["gates"] for check in gate["checks"]]
     for check in sorted(checks, key=_concern):  # what blocks gets its details first
-        _compact_check(check, passing if check["status"] == Status.PASS.value else budget)
+        _compact_check(check, budget)
     return document
 
 
@@ -75,9 +70,8 @@ def _compact_check(check: dict[str, Any], budget: _Budget) -> None:
     for key in _DERIVED:
         check.pop(key, None)
     if check["status"] == Status.PASS.value:
-        if not _keeps_explanation(check, budget):  # small enough, and paid for, if kept
-            for key in _EXPLAINS_A_PASS:
-                check.pop(key, None)
+        for key in _EXPLAINS_A_PASS:
+            check.pop(key, None)
     else:
         if check.get("message"):
             check["message"] = shorten(check["message"], MESSAGE_LIMIT)
@@ -85,14 +79,6 @@ def _compact_check(check: dict[str, Any], budget: _Budget) -> None:
             check["details"] = _bounded_details(check["details"], budget)
     for key in [key for key, value in check.items() if _is_default(key, value)]:
         del check[key]
-
-
-def _keeps_explanation(check: dict[str, Any], budget: _Budget) -> bool:
-    """Whether a passing check keeps its message and details: while the run's budget
-    for them lasts (every check of an ordinary run; the first ones of a very wide one)."""
-    explanation = {key: check.get(key) for key in _EXPLAINS_A_PASS}
-    size = len(json.dumps(explanation, separators=(",", ":"), allow_nan=False))
-    return size <= PASSING_LIMIT and budget.take(size)
 
 
 def _is_default(key: str, value: Any) -> bool:

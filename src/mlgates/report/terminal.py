@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 
-from mlgates.core import RunRecord, Status
+from mlgates.core import CheckResult, RunRecord, Status
 from mlgates.text import printable
 
 _MARKS = {
@@ -35,7 +35,8 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
         quiet = check.blocking or not check.needs_attention
         mark = _MARKS[check.status] + ("" if quiet else "*")
         shown_id = printable(check.id, keep_newlines=False)
-        line = f"{mark:<8} {shown_id:<{id_width}}  {printable(check.message, keep_newlines=False)}"
+        message = printable(check.message or _numbers(check), keep_newlines=False)
+        line = f"{mark:<8} {shown_id:<{id_width}}  {message}"
         lines.append(line if width is None or len(line) <= width else line[: width - 3] + "...")
     summary = ", ".join(f"{n} {s.value}" for s, n in record.counts().items() if n)
     verdict = "BLOCKED" if record.blocked else "PASSED"
@@ -43,3 +44,13 @@ def render_table(record: RunRecord, *, width: int | None = None, verbose: bool =
     if any(not c.blocking and c.needs_attention for c in checks):
         lines.append('* does not block (severity warn or on_inconclusive = "warn")')
     return "\n".join(lines)
+
+
+def _numbers(check: CheckResult) -> str:
+    """What a check without a message (a pass as the history keeps it) still says."""
+    parts = [f"value {check.shown(check.value)}"]
+    if check.bound is not None:
+        parts.append(f"bound {check.shown(check.bound)}")
+    if check.threshold:
+        parts.append(check.threshold)
+    return ", ".join(parts)
