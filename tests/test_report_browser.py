@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -461,7 +462,7 @@ def test_thousands_of_checks_load_and_filter_quickly(browser: Any, tmp_path: Pat
     checks = []
     for column in range(1_000):
         name = f"column_{column}"
-        failing = column % 97 == 0
+        failing = column % 167 == 0  # 6 columns, far apart
         checks += [
             CheckResult(
                 stage="data",
@@ -524,4 +525,37 @@ def test_thousands_of_checks_load_and_filter_quickly(browser: Any, tmp_path: Pat
     )
     assert seen.page.locator("#shown").inner_text() == "all 3000 checks shown"
     assert max(timings) < 500, timings  # milliseconds; about 10 here
+
+    # the few failures of a long stage stand together on a short page, not one per
+    # placeholder of the tables the stage is cut into
+    page = seen.page
+    unfiltered = layout(page)
+    assert unfiltered["height"] > 20 * unfiltered["viewport"]
+    page.locator('#filters input[name="failures"]').check()
+    filtered = layout(page)
+    failures = sum(1 for c in checks if c.status is Status.FAIL)
+    assert len(filtered["tops"]) == failures == 6
+    assert filtered["height"] < 3 * filtered["viewport"], filtered
+    gaps = [b - a for a, b in itertools.pairwise(filtered["tops"])]
+    assert max(gaps) < 250, gaps  # a row and its distribution chart
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert layout(page) == filtered  # laid out as it stands, not from placeholders
+    # and the whole stage again when the filter is cleared
+    page.locator('#filters input[name="failures"]').uncheck()
+    assert page.evaluate("document.querySelectorAll('div.chunk[hidden]').length") == 0
+    assert len(visible_rows(page)) == 3000
+    assert layout(page)["height"] > 20 * unfiltered["viewport"]
     seen.quiet(path.as_uri())
+
+
+def layout(page: Any) -> dict[str, Any]:
+    """The page's height, the window's and the top of every row shown, in the page."""
+    return page.evaluate(
+        """() => ({
+            height: document.documentElement.scrollHeight,
+            viewport: window.innerHeight,
+            tops: Array.from(document.querySelectorAll('tr.check'))
+                .filter(row => row.offsetParent !== null)
+                .map(row => Math.round(row.getBoundingClientRect().top + window.scrollY)),
+        })"""
+    )

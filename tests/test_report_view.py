@@ -14,10 +14,12 @@ from html.parser import HTMLParser
 
 import pytest
 
+from mlgates.compact import stored_form
 from mlgates.core import CheckResult, GateResult, RunRecord, Severity, Status
 from mlgates.report import render_html
-from mlgates.report.figures import latency_payload
+from mlgates.report.figures import NOT_KEPT, latency_payload, message_text
 from mlgates.report.view import WINDOW, build_view, runs_before, value_key, value_series
+from mlgates.text import format_number
 
 HOSTILE = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>"
 
@@ -243,7 +245,7 @@ def test_what_changed_lists_flips_and_loosened_thresholds():
     assert all(anchor.startswith("c-") for _, anchor in view.changes.thresholds)
     blocked = build_view(run(3, drifted=5), [older])
     assert blocked.changes is not None
-    flips = [flip for flip, _ in blocked.changes.flips]
+    flips = [flip for flip, _, _ in blocked.changes.flips]
     assert [(f.before, f.after) for f in flips] == [(Status.PASS, Status.FAIL)]
     assert blocked.blocking[0].check.id == "data::drift[col5]"
 
@@ -278,6 +280,49 @@ def test_older_records_without_details_still_render():
     assert [f.title for f in view.stages[2].figures] == ["latency of predict_proba:1"]
     assert all(not row.figure and not row.on_demand for row in view.stages[0].rows)
     assert "data::drift[col1]" in render_html(record, [])
+
+
+def test_a_run_read_back_from_the_history_says_something_for_every_check():
+    """The history keeps a passing check's numbers, not its message or details: the
+    report says what the numbers say, and leaves out the charts it has no data for."""
+    older, newer = (
+        RunRecord.from_dict(stored_form(record)) for record in (run(1, drifted=5), run(2))
+    )
+    drift = newer.check("data::drift[col1]")
+    assert drift is not None and drift.message == "" and not drift.details
+    view = build_view(newer, [older])
+    messages = {row.check.id: row.message for stage in view.stages for row in stage.rows}
+    assert all(messages.values())
+    value = format_number(drift.value, 4)
+    assert messages["data::drift[col1]"] == f"value {value} <= 0.1"
+    assert re.fullmatch(
+        r"value [\d.]+, bound 0\.736, baseline 0\.746", messages["performance::roc_auc~baseline"]
+    )
+    # the flip back to pass says the same as the row
+    assert view.changes is not None
+    [(flip, anchor, message)] = view.changes.flips
+    assert flip.check_id == "data::drift[col5]" and anchor.startswith("c-")
+    assert message == messages[flip.check_id]
+    # no chart without its data: no distributions, no groups; latency from the values
+    figures = {stage.stage: [f.title for f in stage.figures] for stage in view.stages}
+    assert figures["fairness"] == [] and figures["operational"] == ["latency of predict_proba:1"]
+    assert all(not row.figure and not row.on_demand for row in view.stages[0].rows)
+    html = render_html(newer, [older])
+    assert '<span class="mtext"></span>' not in html and NOT_KEPT not in html
+    assert f"value {value} &lt;= 0.1" in html
+
+
+def test_a_message_from_the_numbers_only_claims_what_holds():
+    bare = check("data", "drift", 0.3, message="", bound=0.1, threshold="drift <= 0.1")
+    assert message_text(bare) == "value 0.3, bound 0.1"  # the comparison does not hold
+    assert message_text(dataclasses.replace(bare, threshold="not a threshold")) == (
+        "value 0.3, bound 0.1"
+    )
+    assert message_text(dataclasses.replace(bare, bound=None)) == "value 0.3"
+    assert message_text(check("data", "schema", None, message="")) == NOT_KEPT
+    assert message_text(dataclasses.replace(bare, message="kept")) == "kept"
+    hours = check("data", "age", 7200.0, message="", bound=86400.0, unit="s", threshold="age < 1d")
+    assert message_text(hours) == "value 2h < 1d"
 
 
 def test_latency_payloads_of_both_shapes():

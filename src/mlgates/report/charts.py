@@ -388,18 +388,7 @@ def interval_chart(rows: Sequence[IntervalRow], *, label: str = "") -> Markup:
             f'<text x="{coordinate(left - 4)}" y="{coordinate(y + 3.5)}" '
             f'text-anchor="end">{_label(row.label, 18)}</text>'
         )
-        if row.low is not None and row.high is not None and not math.isnan(row.low + row.high):
-            body += (
-                f'<line class="whisker" x1="{coordinate(xs(row.low))}" y1="{cy}" '
-                f'x2="{coordinate(xs(row.high))}" y2="{cy}"/>'
-            )
-        margin = finite(row.margin)
-        if margin is not None:
-            mx = coordinate(xs(margin))
-            body += (
-                f'<line class="margin" x1="{mx}" y1="{coordinate(y - 6)}" x2="{mx}" '
-                f'y2="{coordinate(y + 6)}"/>'
-            )
+        body += _whisker_and_tick(xs, row.low, row.high, row.margin, y, 6.0)
         body += (
             f'<circle class="s-{text(row.status)}" cx="{coordinate(xs(row.difference))}" '
             f'cy="{cy}" r="3.2"/>'
@@ -407,6 +396,29 @@ def interval_chart(rows: Sequence[IntervalRow], *, label: str = "") -> Markup:
             f'text-anchor="end">{_label(row.caption, 20)}</text>'
         )
     return _svg(width, height, label or "candidate minus baseline, with intervals", body)
+
+
+def _whisker_and_tick(
+    xs: Scale, low: float | None, high: float | None, tick: float | None, y: float, half: float
+) -> str:
+    """A whisker from ``low`` to ``high`` at height ``y`` (none unless both are numbers;
+    infinite ends clip) and a dashed tick at ``tick`` from ``y - half`` to ``y + half``
+    (none unless it is finite)."""
+    drawn = ""
+    if low is not None and high is not None and not math.isnan(low + high):
+        cy = coordinate(y)
+        drawn += (
+            f'<line class="whisker" x1="{coordinate(xs(low))}" y1="{cy}" '
+            f'x2="{coordinate(xs(high))}" y2="{cy}"/>'
+        )
+    at = finite(tick)
+    if at is not None:
+        x = coordinate(xs(at))
+        drawn += (
+            f'<line class="margin" x1="{x}" y1="{coordinate(y - half)}" x2="{x}" '
+            f'y2="{coordinate(y + half)}"/>'
+        )
+    return drawn
 
 
 # -- fairness: groups ----------------------------------------------------------------
@@ -456,20 +468,7 @@ def group_bars(groups: Sequence[GroupBar], *, label: str = "") -> Markup:
             f'<rect class="bar" x="{coordinate(x0)}" y="{coordinate(y + 3)}" '
             f'width="{coordinate(max(x1 - x0, 0.5))}" height="9"/>'
         )
-        low, high = finite(g.low), finite(g.high)
-        if low is not None and high is not None:
-            cy = coordinate(y + 7.5)
-            body += (
-                f'<line class="whisker" x1="{coordinate(xs(low))}" y1="{cy}" '
-                f'x2="{coordinate(xs(high))}" y2="{cy}"/>'
-            )
-        baseline = finite(g.baseline)
-        if baseline is not None:
-            bx = coordinate(xs(baseline))
-            body += (
-                f'<line class="margin" x1="{bx}" y1="{coordinate(y + 1)}" x2="{bx}" '
-                f'y2="{coordinate(y + 14)}"/>'
-            )
+        body += _whisker_and_tick(xs, finite(g.low), finite(g.high), g.baseline, y + 7.5, 6.5)
     return _svg(width, height, label or "value per group", body)
 
 

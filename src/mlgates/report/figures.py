@@ -11,6 +11,7 @@ number. The data gate's charts are per column and sit in its rows
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from markupsafe import Markup
 
 from mlgates.core import CheckResult
 from mlgates.report import charts
+from mlgates.thresholds import Threshold, ThresholdError, parse_threshold
 
 CHART_ROWS = 30
 """Rows of one performance chart (the whole data set first, then the worst slices)."""
@@ -39,6 +41,41 @@ def shown(check: CheckResult, value: float | None) -> str:
     """A value, bound or anchor value of ``check`` as the report writes it ('' for none):
     four significant digits, a duration for a metric in seconds."""
     return "" if value is None else check.shown(value, digits=4)
+
+
+NOT_KEPT = "(message not kept in the history)"
+"""What a check without a message and without a value says."""
+
+
+def message_text(check: CheckResult) -> str:
+    """``check``'s message; for a check without one (a pass as the history keeps it),
+    what its numbers say: ``value 0.0123 <= 0.1``, with the threshold's comparison
+    where the value meets it, and the anchor (``value 0.7412 >= 0.736, baseline
+    0.746``); :data:`NOT_KEPT` for a check without a value."""
+    if check.message:
+        return check.message
+    if check.value is None:
+        return NOT_KEPT
+    text = f"value {shown(check, check.value)}"
+    if check.bound is not None:
+        threshold = _threshold(check.threshold)
+        meets = threshold is not None and threshold.holds(check.value, check.bound)
+        comparison = f" {threshold.op} " if meets and threshold is not None else ", bound "
+        text += comparison + shown(check, check.bound)
+    if check.anchor is not None and check.anchor_value is not None:
+        text += f", {check.anchor} {shown(check, check.anchor_value)}"
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _threshold(text: str | None) -> Threshold | None:
+    """The parsed threshold of a check (None for none or one that does not parse)."""
+    if not text:
+        return None
+    try:
+        return parse_threshold(text)
+    except ThresholdError:
+        return None
 
 
 def level_text(level: float) -> str:

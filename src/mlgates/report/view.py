@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -29,9 +29,9 @@ from mlgates.changes import (
     diff_runs,
     previous_run,
 )
-from mlgates.core import CheckResult, GateResult, RunRecord, Status
+from mlgates.core import CheckResult, GateResult, RunRecord, Status, count_statuses
 from mlgates.report import charts
-from mlgates.report.figures import Figure, level_text, shown, stage_figures
+from mlgates.report.figures import Figure, level_text, message_text, shown, stage_figures
 from mlgates.text import format_duration
 
 WINDOW = 60
@@ -42,14 +42,7 @@ LISTED = 50
 """Checks, flips and threshold changes listed at the top before ``and N more``."""
 MOVES = 10
 """Largest value moves listed under what changed."""
-WORST_FIRST = (
-    Status.ERROR,
-    Status.FAIL,
-    Status.INCONCLUSIVE,
-    Status.WARN,
-    Status.PASS,
-    Status.SKIPPED,
-)
+WORST_FIRST = tuple(sorted(Status, key=lambda status: status.rank, reverse=True))
 """The order statuses are counted in: what needs a look first."""
 CHUNK_ROWS = 100
 """Rows of one table of a stage (see :attr:`StageView.chunks`)."""
@@ -65,12 +58,15 @@ class CheckRow:
     """One check as its table row shows it.
 
     ``anchor`` is the row's id in the page (``c-12``: never user text);
+    ``message`` the check's message, or what its numbers say where the history
+    did not keep the message (:func:`~mlgates.report.figures.message_text`);
     ``figure`` is a chart shown in the row, ``on_demand`` one behind a collapsed
     ``<details>`` (the distribution of a column that did not drift).
     """
 
     check: CheckResult
     anchor: str
+    message: str
     value: str
     bound: str
     anchor_value: str
@@ -120,13 +116,14 @@ class ChangesView:
     """What changed since the previous run of the same config.
 
     Each list holds ``(item, anchor)`` pairs, ``anchor`` being the row of the check
-    in this report (empty when this run has no such check); the ``*_more`` counts
-    say how many were left out of a list.
+    in this report (empty when this run has no such check); a flip comes with the
+    message its row shows as well. The ``*_more`` counts say how many were left
+    out of a list.
     """
 
     previous: RunRecord
     previous_label: str
-    flips: list[tuple[StatusFlip, str]]
+    flips: list[tuple[StatusFlip, str, str]]
     flips_more: int
     thresholds: list[tuple[ThresholdChange, str]]
     thresholds_more: int
@@ -207,15 +204,14 @@ def build_view(record: RunRecord, history: Sequence[RunRecord]) -> ReportView:
             anchor = f"c-{len(every_row) + 1}"
             every_row.append(check_row(check, anchor, series.get(value_key(check))))
         stages.append(stage_view(gate, every_row[start:]))
-    anchors = {row.check.id: row.anchor for row in every_row}
+    by_id = {row.check.id: row for row in every_row}
     blocking = sorted((r for r in every_row if r.check.blocking), key=lambda r: r.check.concern)
     warnings = sorted(
         (r for r in every_row if r.check.needs_attention and not r.check.blocking),
         key=lambda r: r.check.concern,
     )
     previous = previous_run(record, earlier)
-    changes = None if previous is None else changes_view(diff_runs(previous, record), anchors)
-    counts = record.counts()
+    changes = None if previous is None else changes_view(diff_runs(previous, record), by_id)
     outlines: dict[int, RunOutline] = {}
 
     def outline(run: RunRecord) -> RunOutline:
@@ -226,7 +222,7 @@ def build_view(record: RunRecord, history: Sequence[RunRecord]) -> ReportView:
     return ReportView(
         record=record,
         verdict="Blocked" if record.blocked else "Passed",
-        counts=[(s.value, counts[s]) for s in WORST_FIRST if counts[s]],
+        counts=worst_first(record.counts()),
         blocking_total=len(blocking),
         facts=run_facts(record),
         blocking=blocking[:LISTED],
@@ -320,6 +316,7 @@ def check_row(check: CheckResult, anchor: str, series: Series | None) -> CheckRo
     return CheckRow(
         check=check,
         anchor=anchor,
+        message=message_text(check),
         value=shown(check, check.value),
         bound=shown(check, check.bound),
         anchor_value=(
@@ -343,12 +340,10 @@ def interval_text(check: CheckResult) -> str:
     return f"[{low}, {high}]"
 
 
-def counted(checks: Iterable[CheckResult]) -> list[tuple[str, int]]:
-    """``(status, count)`` of the statuses present, worst first."""
-    counts = {status: 0 for status in Status}
-    for check in checks:
-        counts[check.status] += 1
-    return [(s.value, counts[s]) for s in WORST_FIRST if counts[s]]
+def worst_first(counts: Mapping[Status, int]) -> list[tuple[str, int]]:
+    """``(status, count)`` of the statuses present in ``counts``
+    (:func:`~mlgates.core.count_statuses`), worst first."""
+    return [(s.value, counts[s]) for s in WORST_FIRST if counts.get(s)]
 
 
 def stage_view(gate: GateResult, rows: list[CheckRow]) -> StageView:
@@ -357,7 +352,7 @@ def stage_view(gate: GateResult, rows: list[CheckRow]) -> StageView:
         stage=gate.stage,
         status=gate.status.value,
         blocked=gate.blocked,
-        counts=counted(gate.checks),
+        counts=worst_first(gate.counts()),
         duration=f"{gate.duration_s:.1f} s",
         figures=stage_figures(gate.stage, gate.checks),
         rows=rows,
@@ -377,16 +372,25 @@ def stage_view(gate: GateResult, rows: list[CheckRow]) -> StageView:
 # -- the top of the report -------------------------------------------------------------
 
 
-def changes_view(diff: RunDiff, anchors: Mapping[str, str]) -> ChangesView:
+def changes_view(diff: RunDiff, rows: Mapping[str, CheckRow]) -> ChangesView:
     """What :func:`mlgates.changes.diff_runs` found, cut to readable lists; flips for
-    the worse and loosened thresholds first."""
+    the worse and loosened thresholds first. ``rows`` are this report's rows by
+    check id."""
     flips = sorted(diff.flips, key=lambda f: (not f.worse, -f.after.rank))
     thresholds = sorted(diff.thresholds, key=lambda t: t.kind != "loosened")
     previous = diff.older
+    anchors = {check_id: row.anchor for check_id, row in rows.items()}
+
+    def flip_message(flip: StatusFlip) -> str:
+        row = rows.get(flip.check_id)
+        return flip.message or ("" if row is None else row.message)
+
     return ChangesView(
         previous=previous,
         previous_label=run_label(previous),
-        flips=[(flip, anchors.get(flip.check_id, "")) for flip in flips[:LISTED]],
+        flips=[
+            (flip, anchors.get(flip.check_id, ""), flip_message(flip)) for flip in flips[:LISTED]
+        ],
         flips_more=max(len(flips) - LISTED, 0),
         thresholds=[(t, anchors.get(t.check_id, "")) for t in thresholds[:LISTED]],
         thresholds_more=max(len(thresholds) - LISTED, 0),
@@ -464,23 +468,15 @@ class RunOutline:
     @classmethod
     def of(cls, run: RunRecord) -> RunOutline:
         """Count the statuses of ``run`` and list its blocking checks."""
-        counts = {status: 0 for status in Status}
-        blocking = []
-        for gate in run.gates:
-            for check in gate.checks:
-                counts[check.status] += 1
-                if check.blocking:
-                    blocking.append(check.id)
-        return cls(counts, blocking)
+        checks = run.checks
+        return cls(count_statuses(checks), [check.id for check in checks if check.blocking])
 
     @property
     def verdict(self) -> tuple[str, str]:
         """``(word, css class)``: blocked, passed with warnings, or passed."""
         if self.blocking:
             return "blocked", "blocked"
-        if any(
-            self.counts[s] for s in (Status.ERROR, Status.FAIL, Status.INCONCLUSIVE, Status.WARN)
-        ):
+        if any(count for s, count in self.counts.items() if s.rank > Status.PASS.rank):
             return "passed with warnings", "warned"
         return "passed", "passed"
 
@@ -501,9 +497,9 @@ def history_row(run: RunRecord, outline: RunOutline) -> HistoryRow:
     """One earlier run in the history table."""
     verdict, css = outline.verdict
     counts = ", ".join(
-        f"{outline.counts[s]} {s.value}"
-        for s in WORST_FIRST
-        if outline.counts[s] and s is not Status.PASS
+        f"{count} {status}"
+        for status, count in worst_first(outline.counts)
+        if status != Status.PASS.value
     )
     return HistoryRow(
         run=run,
