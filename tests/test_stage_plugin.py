@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -84,6 +84,7 @@ class Gates:
 
     root: Path
     site: Path
+    written: list[Path] = field(default_factory=list)
 
     def config(self, *checks: str, settings: str = "", extra: str = "") -> None:
         text = settings + TABLE.format(checks=json.dumps(list(checks))) + extra
@@ -102,18 +103,43 @@ class Gates:
             argv, cwd=self.root, env=env, capture_output=True, text=True, timeout=180
         )
 
+    def _record_file(self) -> str:
+        """Where the next run writes its whole record (the history keeps passing
+        checks' numbers only, and these tests read their details too)."""
+        path = self.root / "records" / f"{len(self.written)}.json"
+        self.written.append(path)
+        return str(path)
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self._run([sys.executable, "-m", "mlgates", "run", *args])
+        if "--json" in args:  # the test's own file holds the whole record
+            self.written.append(self.root / args[args.index("--json") + 1])
+            return self._run([sys.executable, "-m", "mlgates", "run", *args])
+        argv = [sys.executable, "-m", "mlgates", "run", "--json", self._record_file(), *args]
+        return self._run(argv)
 
     def pytest(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self._run(
-            [sys.executable, "-m", "pytest", "--mlgates", "-p", "no:cacheprovider", *args]
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--mlgates",
+                "-p",
+                "no:cacheprovider",
+                f"--mlgates-json={self._record_file()}",
+                *args,
+            ]
         )
 
     def history(self) -> list[dict]:
+        """The recorded runs in history order, each as the run wrote it whole."""
         path = self.root / ".mlgates" / "history.jsonl"
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [RunRecord.from_dict(json.loads(line)).to_dict() for line in lines]
+        stored = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        whole = {}
+        for file in (path for path in self.written if path.exists()):
+            record = json.loads(file.read_text(encoding="utf-8"))
+            whole[record["run_id"]] = record
+        return [whole.get(line["run_id"]) or RunRecord.from_dict(line).to_dict() for line in stored]
 
 
 def checks_of(record: dict) -> dict[str, dict]:

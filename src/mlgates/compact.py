@@ -3,7 +3,8 @@ need, with text and detail bounded so a history of thousands of runs stays small
 
 :func:`stored_form` keeps, for every check, its metric, selector, status,
 value, bound, anchor, interval, threshold, method and origin. Of a check that
-passed it drops the message and the details: they explain a pass, the numbers
+passed it drops the message and the details (all but ``anchor_run``, the run a
+``previous``/``best`` bound came from): they explain a pass, the numbers
 are kept, and a history of thousands of runs stays small (a report rendered
 again from it shows such a check's value against its bound). The other checks
 keep their message (cut at
@@ -33,6 +34,8 @@ TRUNCATED = "truncated"
 _DEFAULTS: dict[str, Any] = {"severity": "block", "blocking": False}
 _DERIVED = ("id", "stage")
 _EXPLAINS_A_PASS = ("message", "details")
+_AUDIT_DETAILS = ("anchor_run",)
+"""Details a passing check keeps: which run its ``previous``/``best`` bound came from."""
 
 
 def stored_form(record: RunRecord) -> dict[str, Any]:
@@ -70,8 +73,11 @@ def _compact_check(check: dict[str, Any], budget: _Budget) -> None:
     for key in _DERIVED:
         check.pop(key, None)
     if check["status"] == Status.PASS.value:
+        audit = {k: v for k, v in (check.get("details") or {}).items() if k in _AUDIT_DETAILS}
         for key in _EXPLAINS_A_PASS:
             check.pop(key, None)
+        if audit:
+            check["details"] = audit
     else:
         if check.get("message"):
             check["message"] = shorten(check["message"], MESSAGE_LIMIT)
