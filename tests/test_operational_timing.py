@@ -273,12 +273,12 @@ def test_the_cli_exits_1_naming_the_call_that_is_too_slow(
         """
         time_budget = "0.1s"
         min_calls = 100
-        checks = ["p99_ms <= baseline + 10%"]
+        checks = ["p50_ms <= baseline + 10%"]
         """,
-    )
+    )  # the median, not a p99 of 100 calls: a slower model must fail it on a busy machine too
     assert main(["run", "--config", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "operational::p99_ms[predict:1]~baseline" in out
+    assert "operational::p50_ms[predict:1]~baseline" in out
     assert "calls each, interleaved" in out
 
 
