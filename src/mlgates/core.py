@@ -135,9 +135,9 @@ def _names(kinds: type | tuple[type, ...]) -> str:
     return " or ".join(kind.__name__ for kind in _tuple(kinds))
 
 
-def _number(data: Mapping[str, Any], key: str, what: str, value: Any = None) -> float | None:
+def _number(data: Mapping[str, Any], key: str, what: str) -> float | None:
     try:
-        return from_json_number(data.get(key) if value is None else value, f"{what}.{key}")
+        return from_json_number(data.get(key), f"{what}.{key}")
     except ValueError as exc:
         raise RecordFormatError(str(exc)) from None
 
@@ -371,7 +371,7 @@ def _check_interval(data: Mapping[str, Any], value: Any) -> tuple[float, float]:
         raise RecordFormatError(f"{what}.interval: expected list, got {value!r}")
     if len(value) != 2:
         raise RecordFormatError(f"{what}.interval: expected [low, high]")
-    low, high = (_number({"interval": v}, "interval", what, v) for v in value)
+    low, high = (_number({"interval": v}, "interval", what) for v in value)
     return (low, high)  # type: ignore[return-value]
 
 

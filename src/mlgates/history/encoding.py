@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mlgates.compact import stored_line
-from mlgates.core import RunRecord
+from mlgates.core import RECORD_FORMAT, RunRecord
 
 SCHEMA_VERSION = 2
 """Version of a history's own layout (the SQLite tables); each record carries its
@@ -21,6 +21,13 @@ class HistoryWarning(UserWarning):
 
 encode = stored_line
 """``record`` in its stored form, as one line of compact JSON (no newline)."""
+
+
+def is_newer_format(document: object) -> bool:
+    """Whether a stored JSON document is a record of a format this mlgates does not
+    read: only the mlgates that wrote it may decide about it (prune keeps it)."""
+    version = document.get("format", 1) if isinstance(document, dict) else None
+    return isinstance(version, int) and version > RECORD_FORMAT
 
 
 def decode(text: str | bytes) -> RunRecord:

@@ -10,9 +10,15 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from mlgates.core import RECORD_FORMAT, InputError, RunRecord
+from mlgates.core import InputError, RunRecord
 from mlgates.files import write_bytes_atomically
-from mlgates.history.encoding import UNREADABLE, HistoryWarning, decode, encode
+from mlgates.history.encoding import (
+    UNREADABLE,
+    HistoryWarning,
+    decode,
+    encode,
+    is_newer_format,
+)
 from mlgates.text import shorten
 
 MAX_WARNINGS = 5
@@ -179,10 +185,7 @@ def _kind(raw: bytes) -> str:
         return "unreadable"
     if not isinstance(document, dict) or "run_id" not in document:
         return "unreadable"
-    version = document.get("format", 1)
-    if isinstance(version, int) and version > RECORD_FORMAT:
-        return "newer"
-    return "record"
+    return "newer" if is_newer_format(document) else "record"
 
 
 def _readable(raw: bytes) -> bool:

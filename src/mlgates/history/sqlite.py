@@ -19,13 +19,14 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from mlgates.core import RECORD_FORMAT, InputError, RunRecord
+from mlgates.core import InputError, RunRecord
 from mlgates.history.encoding import (
     SCHEMA_VERSION,
     UNREADABLE,
     HistoryWarning,
     decode,
     encode,
+    is_newer_format,
 )
 
 _TABLES = """
@@ -105,17 +106,14 @@ class SqliteHistory:
         )
 
     def _check_readable(self, connection: sqlite3.Connection) -> None:
-        """An older layout is read as it is: it needs a ``runs`` table with the columns
-        every layout had; a database of other tables is not a history."""
+        """An older layout is read (and migrated) as it is: it needs a ``runs`` table
+        with the columns every layout had; a database of other tables is not a history."""
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         if "runs" not in tables and tables:
             raise InputError(
                 f"history {self.path}: a SQLite database without a runs table, so not an "
                 "mlgates history; point mlgates.history at another file"
             )
-        self._check_run_columns(connection, tables)
-
-    def _check_run_columns(self, connection: sqlite3.Connection, tables: set[str]) -> None:
         if "runs" not in tables:
             return
         columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
@@ -129,13 +127,7 @@ class SqliteHistory:
     def _migrate(self, connection: sqlite3.Connection) -> None:
         if _version(connection) == SCHEMA_VERSION:
             return  # another process migrated it meanwhile
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        if tables and "runs" not in tables:
-            raise InputError(
-                f"history {self.path}: a SQLite database without a runs table, so not an "
-                "mlgates history; point mlgates.history at another file"
-            )
-        self._check_run_columns(connection, tables)
+        self._check_readable(connection)
         for statement in _TABLES.split(";"):
             if statement.strip():
                 connection.execute(statement)
@@ -257,10 +249,9 @@ def _has_runs(connection: sqlite3.Connection) -> bool:
 
 def _newer_format(document: str) -> bool:
     try:
-        version = json.loads(document).get("format", 1)
-    except (ValueError, AttributeError):
+        return is_newer_format(json.loads(document))
+    except ValueError:
         return False
-    return isinstance(version, int) and version > RECORD_FORMAT
 
 
 def _version(connection: sqlite3.Connection) -> int:
